@@ -1,0 +1,91 @@
+#include "actors/agent.hpp"
+
+#include "actors/errors.hpp"
+#include "domain/templates.hpp"
+
+namespace troupe::actors {
+
+namespace {
+
+struct agent_state {
+  std::shared_ptr<const domain::agent_config> config;
+  domain::chat_settings settings;  // parsed once per configuration
+  std::shared_ptr<const provider_directory> providers;
+
+  void set(std::shared_ptr<const domain::agent_config> c) {
+    config = std::move(c);
+    settings = domain::read_chat_settings(config->template_config_json);
+  }
+};
+
+using self_ptr = agent_actor::stateful_pointer<agent_state>;
+
+// Request values win; then the agent's conversation_config; then the provider's.
+domain::sampling_params effective_params(const domain::sampling_params& requested,
+                                         const domain::agent_config& a,
+                                         const domain::provider_config& p) {
+  auto out = requested;
+  if (!out.temperature) out.temperature = a.conversation.temperature ? a.conversation.temperature
+                                                                      : p.temperature;
+  if (!out.max_tokens) out.max_tokens = a.conversation.max_tokens ? a.conversation.max_tokens
+                                                                  : p.max_tokens;
+  return out;
+}
+
+agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::agent_config> config,
+                                 std::shared_ptr<const provider_directory> providers) {
+  self->state.set(std::move(config));
+  self->state.providers = std::move(providers);
+  return {
+      [=](const turn_input& in) -> caf::result<llm_result> {
+        auto& st = self->state;
+        auto& cfg = *st.config;
+        if (cfg.status == domain::agent_status::inactive)
+          return to_caf_error(domain::conflict("agent '" + cfg.id + "' is inactive",
+                                               "agent_inactive", "model"));
+        auto* provider = st.providers->resolve(cfg.llm_config_id);
+        if (!provider)
+          return to_caf_error(domain::internal_error("agent '" + cfg.id +
+                                                     "' has no provider: set llm_config_id or "
+                                                     "default_provider in the services file"));
+        if (!provider->actor)
+          return to_caf_error(domain::not_implemented(
+              "provider '" + provider->config.name + "' has type '" + provider->config.type +
+                  "', which this server does not implement yet",
+              "model"));
+        llm_call call;
+        call.prompt.system_prompt = cfg.system_prompt;
+        call.prompt.request = in.request;
+        call.prompt.instructions_end = in.instructions_end;
+        call.prompt.new_begin = in.new_begin;
+        call.prompt.history = in.history;
+        call.prompt.window = domain::window_of(in.history->size(), cfg.conversation);
+        call.params = effective_params(in.request->params, cfg, provider->config);
+        call.reply = in.reply;
+        auto prefix = st.settings.response_prefix;
+        if (!prefix.empty()) in.reply->delta(prefix);
+        auto rp = self->make_response_promise<llm_result>();
+        self->request(provider->actor, caf::infinite, std::move(call))
+            .then(
+                [=](llm_result& r) mutable {
+                  if (!prefix.empty()) {
+                    r.content.insert(0, prefix);
+                    r.usage.completion_tokens += domain::count_words(prefix);
+                  }
+                  rp.deliver(std::move(r));
+                },
+                [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
+      },
+      [=](const agent_changed& m) { self->state.set(m.config); },
+  };
+}
+
+}  // namespace
+
+agent_actor spawn_agent(caf::actor_system& sys, std::shared_ptr<const domain::agent_config> config,
+                        std::shared_ptr<const provider_directory> providers) {
+  return sys.spawn(agent, std::move(config), std::move(providers));
+}
+
+}  // namespace troupe::actors

@@ -1,0 +1,38 @@
+#pragma once
+// api_error travels inside caf::error (category "troupe"), so request
+// handlers can fail with the exact HTTP error and CAF's own errors (timeout,
+// a dead actor) map onto the same envelope.
+#include <caf/error.hpp>
+
+#include "domain/api_error.hpp"
+
+namespace troupe::actors {
+
+caf::error to_caf_error(const domain::api_error& e);
+
+// request_timeout → 504; troupe errors as carried; anything else → 500.
+domain::api_error to_api_error(const caf::error& e);
+
+}  // namespace troupe::actors
+
+#include <caf/result.hpp>
+#include <fmt/format.h>
+
+#include "storage/agent_store.hpp"
+
+namespace troupe::actors {
+
+// Runs a repository operation: api_error and storage failures become the
+// request's error reply instead of killing the repository actor.
+template <class T, class F>
+caf::result<T> guarded(F&& f) {
+  try {
+    return f();
+  } catch (const domain::api_error& e) {
+    return to_caf_error(e);
+  } catch (const storage::storage_error& e) {
+    return to_caf_error(domain::service_unavailable(fmt::format("storage failed: {}", e.what())));
+  }
+}
+
+}  // namespace troupe::actors

@@ -1,0 +1,29 @@
+#pragma once
+// The providers of the services file, each behind its actor.
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "actors/messages.hpp"
+#include "domain/services_config.hpp"
+
+namespace troupe::actors {
+
+struct provider_entry {
+  domain::provider_config config;
+  provider_actor actor;  // null: this provider type is not implemented yet
+};
+
+struct provider_directory {
+  std::map<std::string, provider_entry> entries;
+  std::string default_name;
+
+  // llm_config_id, else the default provider; nullptr when neither exists.
+  const provider_entry* resolve(std::string_view llm_config_id) const;
+};
+
+std::shared_ptr<const provider_directory> spawn_providers(caf::actor_system& sys,
+                                                          const domain::services_config& cfg);
+
+}  // namespace troupe::actors

@@ -1,0 +1,33 @@
+#include "actors/runtime.hpp"
+
+#include "actors/agent_repository.hpp"
+#include "actors/scheduler.hpp"
+#include "actors/session_repository.hpp"
+
+namespace troupe::actors {
+
+runtime start_runtime(caf::actor_system& sys, storage::backends backends,
+                      const domain::services_config& services, runtime_options opts) {
+  runtime rt;
+  rt.providers = spawn_providers(sys, services);
+  rt.sessions = spawn_session_repository(sys, std::move(backends.sessions));
+  rt.agents = spawn_agent_repository(sys, std::move(backends.agents), rt.sessions,
+                                     opts.max_config_bytes);
+  rt.scheduler = spawn_scheduler(sys, rt.agents, rt.sessions,
+                                 default_factory(rt.providers, rt.sessions, opts.session));
+  caf::anon_send(rt.agents, subscribe{rt.scheduler});
+  caf::anon_send(rt.sessions, subscribe{rt.scheduler});
+  return rt;
+}
+
+void stop_runtime(caf::actor_system&, const runtime& rt) {
+  // Live sessions and agents are spawned by the scheduler, not linked to it:
+  // the system's shutdown in main waits for them; here the roots go.
+  caf::anon_send_exit(rt.scheduler, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(rt.agents, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(rt.sessions, caf::exit_reason::user_shutdown);
+  for (auto& [name, p] : rt.providers->entries)
+    if (p.actor) caf::anon_send_exit(p.actor, caf::exit_reason::user_shutdown);
+}
+
+}  // namespace troupe::actors

@@ -1,0 +1,32 @@
+#pragma once
+// Wires the actors of one server: repositories, providers, scheduler.
+#include <chrono>
+#include <memory>
+
+#include "actors/messages.hpp"
+#include "actors/providers/provider_directory.hpp"
+#include "actors/session.hpp"
+#include "domain/services_config.hpp"
+#include "storage/storage_factory.hpp"
+
+namespace troupe::actors {
+
+struct runtime_options {
+  session_options session;
+  std::size_t max_config_bytes = 64 << 10;
+};
+
+struct runtime {
+  agent_repo_actor agents;
+  session_repo_actor sessions;
+  scheduler_actor scheduler;
+  std::shared_ptr<const provider_directory> providers;
+};
+
+runtime start_runtime(caf::actor_system& sys, storage::backends backends,
+                      const domain::services_config& services, runtime_options opts);
+
+// Stops every actor of the runtime (after the HTTP server stopped).
+void stop_runtime(caf::actor_system& sys, const runtime& rt);
+
+}  // namespace troupe::actors

@@ -1,0 +1,181 @@
+#include "actors/scheduler.hpp"
+
+#include <unordered_map>
+#include <vector>
+
+#include "actors/agent.hpp"
+#include "actors/errors.hpp"
+
+namespace troupe::actors {
+
+namespace {
+
+struct live_session {
+  session_actor actor;
+  std::string agent_id;
+};
+
+struct scheduler_state {
+  agent_repo_actor agent_repo;
+  session_repo_actor session_repo;
+  actor_factory factory;
+  std::unordered_map<std::string, agent_actor> agents;
+  std::unordered_map<std::string, live_session> sessions;
+  // Turns waiting for their agent's configuration to arrive from storage.
+  std::unordered_map<std::string, std::vector<chat_turn>> waiting;
+  // Which map entry a monitored actor is, for down messages.
+  std::unordered_map<caf::actor_addr, std::pair<bool /*is_session*/, std::string>> monitored;
+  std::uint64_t completions = 0;
+};
+
+using self_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
+
+void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
+  auto& st = self->state;
+  auto& req = *turn.request;
+  auto it = st.sessions.find(req.session_id);
+  if (it == st.sessions.end()) {
+    auto actor = st.factory.make_session(self->system(), req.session_id, req.session_id_generated);
+    self->monitor(actor);
+    st.monitored[actor.address()] = {true, req.session_id};
+    it = st.sessions.emplace(req.session_id, live_session{actor, req.model}).first;
+  }
+  auto reply = turn.reply;
+  self->request(it->second.actor, caf::infinite, session_turn{std::move(turn), agent})
+      .then(
+          [=](turn_done d) {
+            if (d.ok) ++self->state.completions;
+          },
+          [=](caf::error& e) {
+            // The session actor died with this turn running or queued.
+            reply->fail(domain::internal_error("the session failed: " + caf::to_string(e)));
+          });
+}
+
+void agent_arrived(self_ptr self, const std::string& id, found_agent& found) {
+  auto& st = self->state;
+  auto turns = std::move(st.waiting[id]);
+  st.waiting.erase(id);
+  if (!found.agent) {
+    for (auto& t : turns)
+      t.reply->fail(domain::not_found("model '" + id + "' does not exist", "model_not_found",
+                                      "model"));
+    return;
+  }
+  auto config = std::make_shared<const domain::agent_config>(std::move(*found.agent));
+  auto actor = st.factory.make_agent(self->system(), config);
+  self->monitor(actor);
+  st.monitored[actor.address()] = {false, id};
+  st.agents[id] = actor;
+  for (auto& t : turns) route(self, std::move(t), actor);
+}
+
+void stop_session(self_ptr self, std::unordered_map<std::string, live_session>::iterator it) {
+  auto& st = self->state;
+  st.monitored.erase(it->second.actor.address());
+  self->send_exit(it->second.actor, caf::exit_reason::user_shutdown);
+  st.sessions.erase(it);
+}
+
+scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
+                                         session_repo_actor sessions, actor_factory factory) {
+  auto& st = self->state;
+  st.agent_repo = std::move(agents);
+  st.session_repo = std::move(sessions);
+  st.factory = std::move(factory);
+  self->set_down_handler([=](caf::down_msg& m) {
+    auto& st = self->state;
+    auto it = st.monitored.find(m.source);
+    if (it == st.monitored.end()) return;
+    auto [is_session, id] = it->second;
+    st.monitored.erase(it);
+    if (is_session)
+      st.sessions.erase(id);
+    else
+      st.agents.erase(id);
+  });
+  return {
+      [=](chat_turn& turn) {
+        auto& st = self->state;
+        auto id = turn.request->model;
+        auto live = st.agents.find(id);
+        if (live != st.agents.end()) return route(self, std::move(turn), live->second);
+        auto& waiting = st.waiting[id];
+        waiting.push_back(std::move(turn));
+        if (waiting.size() > 1) return;  // a lookup is already on its way
+        self->request(st.agent_repo, caf::infinite, get_agent{id})
+            .then([=](found_agent& found) { agent_arrived(self, id, found); },
+                  [=](caf::error& e) {
+                    auto err = to_api_error(e);
+                    for (auto& t : self->state.waiting[id]) t.reply->fail(err);
+                    self->state.waiting.erase(id);
+                  });
+      },
+      [=](agent_changed& m) {
+        auto it = self->state.agents.find(m.config->id);
+        if (it != self->state.agents.end()) self->send(it->second, std::move(m));
+      },
+      [=](const agent_removed& m) {
+        auto& st = self->state;
+        auto it = st.agents.find(m.id);
+        if (it != st.agents.end()) {
+          st.monitored.erase(it->second.address());
+          self->send_exit(it->second, caf::exit_reason::user_shutdown);
+          st.agents.erase(it);
+        }
+        for (auto s = st.sessions.begin(); s != st.sessions.end();) {
+          auto next = std::next(s);
+          if (s->second.agent_id == m.id) stop_session(self, s);
+          s = next;
+        }
+      },
+      [=](const session_removed& m) {
+        auto it = self->state.sessions.find(m.id);
+        if (it != self->state.sessions.end()) stop_session(self, it);
+      },
+      [=](const health_query&) -> caf::result<health_snapshot> {
+        auto rp = self->make_response_promise<health_snapshot>();
+        auto& st = self->state;
+        health_snapshot h;
+        h.live_sessions = st.sessions.size();
+        h.live_agent_actors = st.agents.size();
+        h.total_completions = st.completions;
+        self->request(st.agent_repo, caf::infinite, count_agents{})
+            .then(
+                [=](counted agents) mutable {
+                  h.agents = agents.n;
+                  self->request(self->state.session_repo, caf::infinite, count_sessions{})
+                      .then(
+                          [=](counted sessions) mutable {
+                            h.stored_sessions = sessions.n;
+                            rp.deliver(h);
+                          },
+                          [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+                },
+                [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
+      },
+  };
+}
+
+}  // namespace
+
+actor_factory default_factory(std::shared_ptr<const provider_directory> providers,
+                              session_repo_actor sessions, session_options opts) {
+  actor_factory f;
+  f.make_agent = [providers](caf::actor_system& sys,
+                             std::shared_ptr<const domain::agent_config> config) {
+    return spawn_agent(sys, std::move(config), providers);
+  };
+  f.make_session = [sessions, opts](caf::actor_system& sys, const std::string& id, bool fresh) {
+    return spawn_session(sys, id, fresh, sessions, opts);
+  };
+  return f;
+}
+
+scheduler_actor spawn_scheduler(caf::actor_system& sys, agent_repo_actor agents,
+                                session_repo_actor sessions, actor_factory factory) {
+  return sys.spawn(scheduler, std::move(agents), std::move(sessions), std::move(factory));
+}
+
+}  // namespace troupe::actors

@@ -1,0 +1,27 @@
+#pragma once
+// The scheduler supervises the live agent and session actors: spawns them on
+// first use, routes turns by id, monitors them, answers 500 for the turn an
+// actor died with, and lets the next request start a fresh one.
+#include <functional>
+#include <memory>
+
+#include "actors/messages.hpp"
+#include "actors/providers/provider_directory.hpp"
+#include "actors/session.hpp"
+
+namespace troupe::actors {
+
+// How live actors are made; tests swap in failing ones.
+struct actor_factory {
+  std::function<agent_actor(caf::actor_system&, std::shared_ptr<const domain::agent_config>)>
+      make_agent;
+  std::function<session_actor(caf::actor_system&, const std::string& id, bool fresh)> make_session;
+};
+
+actor_factory default_factory(std::shared_ptr<const provider_directory> providers,
+                              session_repo_actor sessions, session_options opts);
+
+scheduler_actor spawn_scheduler(caf::actor_system& sys, agent_repo_actor agents,
+                                session_repo_actor sessions, actor_factory factory);
+
+}  // namespace troupe::actors

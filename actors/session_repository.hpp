@@ -1,0 +1,13 @@
+#pragma once
+// The session repository: the only actor that reads or writes conversations.
+#include <memory>
+
+#include "actors/messages.hpp"
+#include "storage/session_store.hpp"
+
+namespace troupe::actors {
+
+session_repo_actor spawn_session_repository(caf::actor_system& sys,
+                                            std::shared_ptr<storage::session_store> store);
+
+}  // namespace troupe::actors

@@ -1,0 +1,205 @@
+#include "domain/completion_codec.hpp"
+
+#include "domain/clock.hpp"
+#include "domain/ids.hpp"
+#include "domain/json.hpp"
+
+namespace troupe::domain {
+
+namespace {
+
+using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_metadata(writer& w, const completion_meta& m) {
+  w.Key("metadata");
+  w.StartObject();
+  w.Key("session_id");
+  w.String(m.session_id);
+  w.Key("user_id");
+  if (m.user_id.empty())
+    w.Null();
+  else
+    w.String(m.user_id);
+  w.Key("agent_id");
+  w.String(m.model);
+  w.Key("message_id");
+  w.String(m.message_id);
+  if (!m.provider.empty()) {
+    w.Key("provider");
+    w.String(m.provider);
+  }
+  w.EndObject();
+}
+
+void write_usage(writer& w, const usage& u) {
+  w.Key("usage");
+  w.StartObject();
+  w.Key("prompt_tokens");
+  w.Int64(u.prompt_tokens);
+  w.Key("completion_tokens");
+  w.Int64(u.completion_tokens);
+  w.Key("total_tokens");
+  w.Int64(u.total());
+  w.EndObject();
+}
+
+void write_head(writer& w, const completion_meta& m, const char* object) {
+  w.Key("id");
+  w.String(m.id);
+  w.Key("object");
+  w.String(object);
+  w.Key("created");
+  w.Int64(m.created);
+  w.Key("model");
+  w.String(m.model);
+}
+
+// One chunk with a single choice; `fill_delta` writes the delta's members.
+template <class F>
+std::string chunk(const completion_meta& m, F fill_delta, const char* finish_reason) {
+  json_out out;
+  auto& w = out.w;
+  w.StartObject();
+  write_head(w, m, "chat.completion.chunk");
+  w.Key("choices");
+  w.StartArray();
+  w.StartObject();
+  w.Key("index");
+  w.Int(0);
+  w.Key("delta");
+  w.StartObject();
+  fill_delta(w);
+  w.EndObject();
+  w.Key("finish_reason");
+  if (finish_reason)
+    w.String(finish_reason);
+  else
+    w.Null();
+  w.EndObject();
+  w.EndArray();
+  write_metadata(w, m);
+  w.EndObject();
+  return "data: " + out.str() + "\n\n";
+}
+
+}  // namespace
+
+completion_meta make_completion_meta(std::string model, std::string session_id,
+                                     std::string user_id) {
+  completion_meta m;
+  m.id = new_id("chatcmpl-");
+  m.created = now_ms() / 1000;
+  m.model = std::move(model);
+  m.session_id = std::move(session_id);
+  m.user_id = std::move(user_id);
+  m.message_id = new_id("msg-");
+  return m;
+}
+
+std::string encode_completion(const completion_meta& m, std::string_view content,
+                              std::string_view finish_reason, const usage& u) {
+  json_out out;
+  auto& w = out.w;
+  w.StartObject();
+  write_head(w, m, "chat.completion");
+  w.Key("choices");
+  w.StartArray();
+  w.StartObject();
+  w.Key("index");
+  w.Int(0);
+  w.Key("message");
+  w.StartObject();
+  w.Key("role");
+  w.String("assistant");
+  w.Key("content");
+  w.String(content.data(), static_cast<rapidjson::SizeType>(content.size()));
+  w.EndObject();
+  w.Key("logprobs");
+  w.Null();
+  w.Key("finish_reason");
+  w.String(finish_reason.data(), static_cast<rapidjson::SizeType>(finish_reason.size()));
+  w.EndObject();
+  w.EndArray();
+  write_usage(w, u);
+  write_metadata(w, m);
+  w.EndObject();
+  return out.str();
+}
+
+std::string sse_role_chunk(const completion_meta& m) {
+  return chunk(
+      m,
+      [](writer& w) {
+        w.Key("role");
+        w.String("assistant");
+        w.Key("content");
+        w.String("");
+      },
+      nullptr);
+}
+
+std::string sse_content_chunk(const completion_meta& m, std::string_view text) {
+  return chunk(
+      m,
+      [text](writer& w) {
+        w.Key("content");
+        w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+      },
+      nullptr);
+}
+
+std::string sse_finish_chunk(const completion_meta& m, std::string_view finish_reason) {
+  std::string reason(finish_reason);
+  return chunk(m, [](writer&) {}, reason.c_str());
+}
+
+std::string sse_usage_chunk(const completion_meta& m, const usage& u) {
+  json_out out;
+  auto& w = out.w;
+  w.StartObject();
+  write_head(w, m, "chat.completion.chunk");
+  w.Key("choices");
+  w.StartArray();
+  w.EndArray();
+  write_usage(w, u);
+  write_metadata(w, m);
+  w.EndObject();
+  return "data: " + out.str() + "\n\n";
+}
+
+std::string sse_error_chunk(const completion_meta& m, const api_error& e) {
+  json_out out;
+  auto& w = out.w;
+  w.StartObject();
+  write_head(w, m, "chat.completion.chunk");
+  w.Key("choices");
+  w.StartArray();
+  w.StartObject();
+  w.Key("index");
+  w.Int(0);
+  w.Key("delta");
+  w.StartObject();
+  w.EndObject();
+  w.Key("finish_reason");
+  w.String("error");
+  w.EndObject();
+  w.EndArray();
+  w.Key("error");
+  write_error_object(w, e);
+  write_metadata(w, m);
+  w.EndObject();
+  return "data: " + out.str() + "\n\n";
+}
+
+std::int64_t count_words(std::string_view text) {
+  std::int64_t n = 0;
+  bool in_word = false;
+  for (char c : text) {
+    bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (!space && !in_word) ++n;
+    in_word = !space;
+  }
+  return n;
+}
+
+}  // namespace troupe::domain

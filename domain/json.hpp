@@ -1,0 +1,60 @@
+#pragma once
+// RapidJSON helpers shared by the codecs: strict parsing (iterative, so deep
+// nesting cannot overflow the stack; UTF-8 validated) and typed field access
+// that throws api_error with the right status (422 wrong shape, 400 bad value).
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/api_error.hpp"
+
+namespace troupe::domain {
+
+using json_value = rapidjson::Value;
+
+// Parses `text` into `doc`; throws api_error 400 on malformed JSON or invalid UTF-8.
+void parse_json(std::string_view text, rapidjson::Document& doc);
+
+// Parses and requires an object at the top level (422 otherwise).
+void parse_json_object(std::string_view text, rapidjson::Document& doc);
+
+struct json_out {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  std::string str() const { return std::string(buf.GetString(), buf.GetSize()); }
+};
+
+// {"message","type","param","code"}
+void write_error_object(rapidjson::Writer<rapidjson::StringBuffer>& w, const api_error& e);
+
+// Serializes any value back to compact JSON text.
+std::string to_json_text(const json_value& v);
+
+// Writes pre-serialized JSON text verbatim (must be valid JSON).
+void write_raw(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view json_text);
+
+// "a.b" joins for error params.
+std::string join_path(std::string_view prefix, std::string_view key);
+
+const char* json_type_name(const json_value& v);
+
+// Typed readers: wrong JSON type -> 422 naming `param`.
+std::string get_string(const json_value& v, std::string_view param);
+bool get_bool(const json_value& v, std::string_view param);
+double get_number(const json_value& v, std::string_view param);
+std::int64_t get_int(const json_value& v, std::string_view param);
+const json_value& get_object(const json_value& v, std::string_view param);
+const json_value& get_array(const json_value& v, std::string_view param);
+std::vector<std::string> get_string_array(const json_value& v, std::string_view param);
+
+inline std::string_view key_of(const json_value::ConstMemberIterator& it) {
+  return {it->name.GetString(), it->name.GetStringLength()};
+}
+
+}  // namespace troupe::domain

@@ -1,0 +1,39 @@
+#pragma once
+// Command line and conf/troupe.conf (CLI11); env TROUPE_TOKEN.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace troupe::domain {
+
+struct server_options {
+  std::string listen = "127.0.0.1:8080";
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string token;
+  std::string services = "conf/services.json";
+  std::string storage = "memory";
+  std::string agents;  // seed file: agents created at start-up when absent
+  std::string log_level = "info";
+  double drain_s = 10;
+  double turn_timeout_s = 120;
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_config_bytes = 64 << 10;
+  unsigned http_threads = 2;
+  unsigned actor_threads = 2;
+};
+
+// Returns the options, or the process exit code when start-up must end here
+// (0 after --help/--version; non-zero after a one-line error on stderr).
+struct parse_outcome {
+  std::optional<server_options> options;
+  int exit_code = 0;
+};
+parse_outcome parse_server_options(int argc, char** argv);
+
+// Splits "host:port" / "[v6]:port"; false when malformed.
+bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port);
+
+bool is_loopback(const std::string& host);
+
+}  // namespace troupe::domain

@@ -1,0 +1,43 @@
+#pragma once
+// The services file: LLM providers an agent can use.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace troupe::domain {
+
+struct provider_config {
+  std::string name;
+  std::string type;  // "test" now; "openai" comes with the upstream issue
+  std::string model;
+  std::string base_url;
+  std::string api_key;
+  std::optional<double> temperature;
+  std::optional<std::int64_t> max_tokens;
+  double timeout_s = 60;
+  std::string fallback;
+  // "test" provider only:
+  std::string reply = "Test response from mock LLM";
+  std::int64_t first_token_ms = 0;
+  std::int64_t token_interval_ms = 0;
+};
+
+struct services_config {
+  std::map<std::string, provider_config> providers;
+  std::string default_provider;
+
+  const provider_config* find(std::string_view name) const;
+  // llm_config_id, else the default provider.
+  const provider_config* resolve(std::string_view llm_config_id) const;
+};
+
+// ${VAR} and ${VAR:-default} from the environment; unset ${VAR} is "".
+std::string expand_env(std::string_view text);
+
+// Throws std::runtime_error with a one-line reason.
+services_config parse_services(std::string_view json_text);
+services_config load_services(const std::string& path);
+
+}  // namespace troupe::domain

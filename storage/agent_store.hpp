@@ -1,0 +1,33 @@
+#pragma once
+// Where agents live. Only the agent repository actor calls this.
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "domain/agent_codec.hpp"
+#include "domain/agent_config.hpp"
+
+namespace troupe::storage {
+
+// A backend that cannot read or write (disk full, corrupt file…).
+struct storage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class write_status { ok, not_found, duplicate_id, duplicate_name };
+
+class agent_store {
+ public:
+  virtual ~agent_store() = default;
+  virtual write_status insert(const domain::agent_config& a) = 0;
+  virtual write_status update(const domain::agent_config& a) = 0;
+  virtual bool remove(const std::string& id) = 0;
+  virtual std::optional<domain::agent_config> get(const std::string& id) const = 0;
+  // Creation order.
+  virtual std::vector<domain::agent_config> list(const domain::agent_query& q) const = 0;
+  virtual std::size_t count() const = 0;
+};
+
+}  // namespace troupe::storage

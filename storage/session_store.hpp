@@ -1,0 +1,30 @@
+#pragma once
+// Where conversations live. Only the session repository actor calls this.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/chat_message.hpp"
+#include "domain/session_info.hpp"
+
+namespace troupe::storage {
+
+class session_store {
+ public:
+  virtual ~session_store() = default;
+  // Stores one completed turn atomically: creates the session on its first
+  // turn, appends the messages, updates last_activity and message_count.
+  virtual void append_turn(const domain::session_info& info,
+                           const domain::message_list& messages) = 0;
+  virtual std::optional<domain::session_info> get(const std::string& id) const = 0;
+  // The newest `last_n` messages in conversation order.
+  virtual domain::message_list history(const std::string& id, std::size_t last_n) const = 0;
+  // Creation order.
+  virtual std::vector<domain::session_info> list(const domain::session_query& q) const = 0;
+  virtual bool remove(const std::string& id) = 0;
+  virtual std::vector<std::string> remove_by_agent(const std::string& agent_id) = 0;
+  virtual std::size_t count() const = 0;
+};
+
+}  // namespace troupe::storage
