@@ -1,1 +1,72 @@
-int main(){}
+// troupe: wires options → actor system → HTTP server; stops them in reverse.
+#include <caf/all.hpp>
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "actors/runtime.hpp"
+#include "actors/seed_agents.hpp"
+#include "domain/server_options.hpp"
+#include "http/server.hpp"
+
+namespace {
+
+void setup_logging(const std::string& level) {
+  // Async: the access log must not put a write(2) on every HTTP thread.
+  spdlog::init_thread_pool(32768, 1);
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "troupe", std::make_shared<spdlog::sinks::stderr_sink_mt>(), spdlog::thread_pool(),
+      spdlog::async_overflow_policy::overrun_oldest);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace troupe;
+  auto parsed = domain::parse_server_options(argc, argv);
+  if (!parsed.options) return parsed.exit_code;
+  auto& opts = *parsed.options;
+  setup_logging(opts.log_level);
+
+  domain::services_config services;
+  storage::backends backends;
+  try {
+    services = domain::load_services(opts.services);
+    backends = storage::open_storage(opts.storage);
+  } catch (const std::exception& e) {
+    std::cerr << "troupe: " << e.what() << "\n";
+    return 1;
+  }
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", static_cast<std::size_t>(opts.actor_threads));
+  int rc = 0;
+  {
+    caf::actor_system sys{cfg};
+    actors::runtime_options ropts;
+    ropts.session.turn_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(opts.turn_timeout_s * 1000));
+    ropts.max_config_bytes = opts.max_config_bytes;
+    auto rt = actors::start_runtime(sys, std::move(backends), services, ropts);
+    try {
+      if (!opts.agents.empty()) {
+        auto n = actors::seed_agents(sys, rt.agents, opts.agents, services);
+        spdlog::info("agents file {}: {} agents created", opts.agents, n);
+      }
+      http::api_context ctx{sys, rt, services, opts};
+      rc = http::run_server(ctx);
+    } catch (const std::exception& e) {
+      std::cerr << "troupe: " << e.what() << "\n";
+      rc = 1;
+    }
+    actors::stop_runtime(sys, rt);
+  }  // the actor system waits for its actors here
+  spdlog::shutdown();
+  return rc;
+}

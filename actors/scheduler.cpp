@@ -83,6 +83,13 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
   st.agent_repo = std::move(agents);
   st.session_repo = std::move(sessions);
   st.factory = std::move(factory);
+  // On shutdown the live actors go with the scheduler that supervises them.
+  self->set_exit_handler([=](caf::exit_msg& m) {
+    auto& st = self->state;
+    for (auto& [id, s] : st.sessions) self->send_exit(s.actor, m.reason);
+    for (auto& [id, a] : st.agents) self->send_exit(a, m.reason);
+    self->quit(m.reason);
+  });
   self->set_down_handler([=](caf::down_msg& m) {
     auto& st = self->state;
     auto it = st.monitored.find(m.source);

@@ -1,0 +1,139 @@
+#include "domain/service_codec.hpp"
+
+#include "domain/json.hpp"
+#include "domain/templates.hpp"
+
+namespace troupe::domain {
+
+namespace {
+constexpr const char* schema_version = "1.0.0";
+constexpr const char* schema_updated = "2026-11-25T00:00:00Z";
+}  // namespace
+
+std::string encode_root() {
+  json_out out;
+  auto& w = out.w;
+  w.StartObject();
+  w.Key("service");
+  w.String("troupe");
+  w.Key("version");
+  w.String(TROUPE_VERSION);
+  w.Key("api");
+  w.String("/v1");
+  w.EndObject();
+  return out.str();
+}
+
+std::string encode_ping() { return R"({"status":"ok","message":"pong"})"; }
+
+std::string encode_health(const health_view& h) {
+  json_out out;
+  auto& w = out.w;
+  w.StartObject();
+  w.Key("status");
+  w.String("healthy");
+  w.Key("version");
+  w.String(TROUPE_VERSION);
+  w.Key("uptime_seconds");
+  w.Double(h.uptime_seconds);
+  w.Key("checks");
+  w.StartObject();
+  w.Key("actors");
+  w.String("ok");
+  w.Key("storage");
+  w.StartObject();
+  w.Key("status");
+  w.String("ok");
+  w.Key("backend");
+  w.String(h.storage);
+  w.Key("stored_sessions");
+  w.Uint64(h.stored_sessions);
+  w.EndObject();
+  w.Key("providers");
+  w.StartObject();
+  for (auto& p : h.providers) {
+    w.Key(p.name.c_str(), static_cast<rapidjson::SizeType>(p.name.size()));
+    w.StartObject();
+    w.Key("type");
+    w.String(p.type);
+    w.Key("status");
+    w.String(p.implemented ? "ok" : "not_implemented");
+    w.EndObject();
+  }
+  w.EndObject();
+  w.EndObject();
+  w.Key("metrics");
+  w.StartObject();
+  w.Key("agents");
+  w.Uint64(h.agents);
+  w.Key("live_sessions");
+  w.Uint64(h.live_sessions);
+  w.Key("stored_sessions");
+  w.Uint64(h.stored_sessions);
+  w.Key("live_agent_actors");
+  w.Uint64(h.live_agent_actors);
+  w.Key("total_completions");
+  w.Uint64(h.total_completions);
+  w.Key("inflight_requests");
+  w.Int64(h.inflight_requests);
+  w.EndObject();
+  w.EndObject();
+  return out.str();
+}
+
+std::string encode_schema(const schema_limits& limits, const std::vector<std::string>& provider_types) {
+  json_out out;
+  auto& w = out.w;
+  w.StartObject();
+  w.Key("version");
+  w.String(schema_version);
+  w.Key("lastUpdated");
+  w.String(schema_updated);
+  w.Key("supportedAgentTemplates");
+  w.StartArray();
+  for (auto& t : all_templates()) {
+    w.StartObject();
+    w.Key("template_id");
+    w.String(t.id);
+    w.Key("template_name");
+    w.String(t.name);
+    w.Key("version");
+    w.String(t.version);
+    w.Key("configSchema");
+    write_json_schema(w, t.config);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("capabilities");
+  w.StartObject();
+  w.Key("streaming");
+  w.Bool(true);
+  w.Key("sessions");
+  w.Bool(true);
+  w.Key("openai_compatible");
+  w.Bool(true);
+  w.Key("tools");
+  w.Bool(false);
+  w.Key("provider_types");
+  w.StartArray();
+  for (auto& p : provider_types) w.String(p);
+  w.EndArray();
+  w.EndObject();
+  w.Key("limits");
+  w.StartObject();
+  w.Key("max_body_bytes");
+  w.Uint64(limits.max_body_bytes);
+  w.Key("max_config_bytes");
+  w.Uint64(limits.max_config_bytes);
+  w.Key("max_name_length");
+  w.Int(100);
+  w.Key("max_history_length");
+  w.Int(1000);
+  w.Key("turn_timeout_s");
+  w.Double(limits.turn_timeout_s);
+  w.EndObject();
+  w.EndObject();
+  return out.str();
+}
+
+}  // namespace troupe::domain

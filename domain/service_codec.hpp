@@ -1,0 +1,38 @@
+#pragma once
+// JSON of the service endpoints: /, /ping, /v1/health, /v1/schema.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace troupe::domain {
+
+std::string encode_root();
+std::string encode_ping();
+
+struct provider_health {
+  std::string name;
+  std::string type;
+  bool implemented = false;
+};
+
+struct health_view {
+  double uptime_seconds = 0;
+  std::uint64_t agents = 0;
+  std::uint64_t stored_sessions = 0;
+  std::uint64_t live_sessions = 0;
+  std::uint64_t live_agent_actors = 0;
+  std::uint64_t total_completions = 0;
+  std::int64_t inflight_requests = 0;
+  std::string storage;
+  std::vector<provider_health> providers;
+};
+std::string encode_health(const health_view& h);
+
+struct schema_limits {
+  std::uint64_t max_body_bytes = 0;
+  std::uint64_t max_config_bytes = 0;
+  double turn_timeout_s = 0;
+};
+std::string encode_schema(const schema_limits& limits, const std::vector<std::string>& provider_types);
+
+}  // namespace troupe::domain

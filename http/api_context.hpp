@@ -1,0 +1,52 @@
+#pragma once
+// What every handler may use; immutable once the server runs.
+#include <chrono>
+#include <memory>
+
+#include "actors/errors.hpp"
+#include "actors/runtime.hpp"
+#include "domain/server_options.hpp"
+#include "domain/services_config.hpp"
+#include "http/http_sink.hpp"
+#include "http/router.hpp"
+
+namespace troupe::http {
+
+struct api_context {
+  caf::actor_system& sys;
+  actors::runtime rt;
+  domain::services_config services;
+  domain::server_options opts;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::shared_ptr<inflight_counter> inflight = std::make_shared<inflight_counter>();
+
+  std::chrono::milliseconds request_timeout() const {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(opts.turn_timeout_s * 1000));
+  }
+};
+
+// Rules for requests that carry a body: 413 over the limit, 415 not JSON.
+void require_json_body(const exchange& x, const api_context& ctx);
+
+void send_json(const exchange& x, int status, std::string body);
+
+// Asks an actor without blocking the HTTP thread: a short-lived actor makes
+// the request and runs `on_value` with the reply; errors become the envelope.
+template <class Handle, class Msg, class OnValue>
+void ask(const api_context& ctx, const Handle& dest, Msg msg, std::shared_ptr<http_sink> sink,
+         OnValue on_value) {
+  auto timeout = ctx.request_timeout();
+  ctx.sys.spawn([=](caf::event_based_actor* self) mutable {
+    self->request(dest, timeout, std::move(msg))
+        .then(std::move(on_value), [sink](caf::error& e) {
+          actors::send_error(*sink, actors::to_api_error(e));
+        });
+  });
+}
+
+void add_service_routes(router& r, const api_context& ctx);
+void add_agent_routes(router& r, const api_context& ctx);
+void add_chat_routes(router& r, const api_context& ctx);
+void add_session_routes(router& r, const api_context& ctx);
+
+}  // namespace troupe::http

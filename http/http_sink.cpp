@@ -1,0 +1,136 @@
+#include "http/http_sink.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace troupe::http {
+
+namespace {
+
+restinio::http_status_line_t status_line(int status) {
+  const char* reason = "Unknown";
+  switch (status) {
+    case 200: reason = "OK"; break;
+    case 201: reason = "Created"; break;
+    case 204: reason = "No Content"; break;
+    case 400: reason = "Bad Request"; break;
+    case 401: reason = "Unauthorized"; break;
+    case 403: reason = "Forbidden"; break;
+    case 404: reason = "Not Found"; break;
+    case 405: reason = "Method Not Allowed"; break;
+    case 409: reason = "Conflict"; break;
+    case 413: reason = "Payload Too Large"; break;
+    case 415: reason = "Unsupported Media Type"; break;
+    case 422: reason = "Unprocessable Entity"; break;
+    case 500: reason = "Internal Server Error"; break;
+    case 501: reason = "Not Implemented"; break;
+    case 502: reason = "Bad Gateway"; break;
+    case 503: reason = "Service Unavailable"; break;
+    case 504: reason = "Gateway Timeout"; break;
+  }
+  return restinio::http_status_line_t{restinio::http_status_code_t{static_cast<std::uint16_t>(status)},
+                                      reason};
+}
+
+}  // namespace
+
+http_sink::http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight)
+    : req_(std::move(req)), inflight_(std::move(inflight)),
+      start_(std::chrono::steady_clock::now()) {
+  inflight_->n.fetch_add(1, std::memory_order_relaxed);
+}
+
+http_sink::~http_sink() {
+  // Every request gets an answer, even one whose actors forgot it.
+  std::lock_guard<std::mutex> guard{mu_};
+  if (finished_) return;
+  if (stream_) {
+    finish_locked(200);
+    stream_->done();
+    return;
+  }
+  if (!finish_locked(500)) return;
+  req_->create_response(status_line(500))
+      .append_header(restinio::http_field::content_type, "application/json")
+      .set_body(domain::encode_error(domain::internal_error("the request was dropped")))
+      .done();
+}
+
+std::shared_ptr<http_sink> make_sink(const restinio::request_handle_t& req,
+                                     std::shared_ptr<inflight_counter> inflight) {
+  return std::make_shared<http_sink>(req, std::move(inflight));
+}
+
+void http_sink::set_session(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mu_};
+  session_ = id;
+}
+
+bool http_sink::finish_locked(int status) {
+  if (finished_) return false;
+  finished_ = true;
+  log_access(status);
+  inflight_->n.fetch_sub(1, std::memory_order_relaxed);
+  return true;
+}
+
+void http_sink::log_access(int status) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - start_)
+                .count();
+  auto& h = req_->header();
+  spdlog::info("{} {} {} {:.3f}ms session={}", h.method().c_str(), h.path(), status, us / 1000.0,
+               session_.empty() ? "-" : session_);
+}
+
+restinio::write_status_cb_t http_sink::watch_write() {
+  return [self = shared_from_this()](const restinio::asio_ns::error_code& ec) {
+    if (ec) self->gone_.store(true, std::memory_order_relaxed);
+  };
+}
+
+void http_sink::send(int status, std::string json_body) {
+  send_with_headers(status, std::move(json_body), {});
+}
+
+void http_sink::send_with_headers(int status, std::string json_body, const header_list& headers) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (stream_ || !finish_locked(status)) return;
+  auto r = req_->create_response(status_line(status));
+  r.append_header(restinio::http_field::content_type, "application/json");
+  for (auto& [k, v] : headers) r.append_header(k, v);
+  r.set_body(std::move(json_body));
+  r.done(watch_write());
+}
+
+void http_sink::send_empty(int status) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (stream_ || !finish_locked(status)) return;
+  req_->create_response(status_line(status)).done(watch_write());
+}
+
+void http_sink::open_stream_locked() {
+  if (stream_) return;
+  stream_.emplace(req_->create_response<restinio::chunked_output_t>(status_line(200)));
+  stream_->append_header(restinio::http_field::content_type, "text/event-stream")
+      .append_header(restinio::http_field::cache_control, "no-cache")
+      .append_header("X-Accel-Buffering", "no");
+}
+
+void http_sink::stream(std::string events) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (finished_) return;
+  open_stream_locked();
+  stream_->append_chunk(std::move(events));
+  stream_->flush(watch_write());
+}
+
+void http_sink::end_stream(std::string last_events) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (finished_) return;
+  open_stream_locked();
+  finish_locked(200);
+  stream_->append_chunk(std::move(last_events));
+  stream_->done(watch_write());
+}
+
+}  // namespace troupe::http

@@ -1,0 +1,65 @@
+#pragma once
+// reply_sink over a RESTinio request: writes the response from whichever
+// thread the actor runs on (RESTinio posts it to the connection's strand),
+// writes the access-log line when the response is complete, and notices a
+// client that went away from a failed write.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <restinio/all.hpp>
+
+#include "actors/reply_sink.hpp"
+
+namespace troupe::http {
+
+// Requests not yet answered; the drain on shutdown waits for zero.
+struct inflight_counter {
+  std::atomic<std::int64_t> n{0};
+};
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+class http_sink final : public actors::reply_sink,
+                        public std::enable_shared_from_this<http_sink> {
+ public:
+  http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight);
+  ~http_sink() override;
+
+  void send(int status, std::string json_body) override;
+  void send_empty(int status) override;
+  void stream(std::string events) override;
+  void end_stream(std::string last_events) override;
+  bool client_gone() const override { return gone_.load(std::memory_order_relaxed); }
+  void set_session(const std::string& id) override;
+
+  void send_with_headers(int status, std::string json_body, const header_list& headers);
+
+ private:
+  using stream_builder = restinio::response_builder_t<restinio::chunked_output_t>;
+
+  // Call with mu_ held; false when the reply was already finished.
+  bool finish_locked(int status);
+  void open_stream_locked();
+  void log_access(int status);
+  restinio::write_status_cb_t watch_write();
+
+  std::mutex mu_;
+  restinio::request_handle_t req_;
+  std::shared_ptr<inflight_counter> inflight_;
+  std::chrono::steady_clock::time_point start_;
+  std::optional<stream_builder> stream_;
+  std::string session_;
+  bool finished_ = false;
+  std::atomic<bool> gone_{false};
+};
+
+std::shared_ptr<http_sink> make_sink(const restinio::request_handle_t& req,
+                                     std::shared_ptr<inflight_counter> inflight);
+
+}  // namespace troupe::http

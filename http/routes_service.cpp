@@ -1,0 +1,54 @@
+// GET /, /ping, /v1/health, /v1/templates[/{id}], /v1/schema
+#include "domain/service_codec.hpp"
+#include "domain/templates.hpp"
+#include "http/api_context.hpp"
+
+namespace troupe::http {
+
+void add_service_routes(router& r, const api_context& ctx) {
+  using namespace restinio;
+  r.add(http_method_get(), "/", [](const exchange& x) { send_json(x, 200, domain::encode_root()); });
+  r.add(http_method_get(), "/ping",
+        [](const exchange& x) { send_json(x, 200, domain::encode_ping()); });
+
+  r.add(http_method_get(), "/v1/health", [&ctx](const exchange& x) {
+    domain::health_view view;
+    view.uptime_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+    view.storage = ctx.opts.storage;
+    view.inflight_requests = ctx.inflight->n.load() - 1;  // not counting this one
+    for (auto& [name, p] : ctx.rt.providers->entries)
+      view.providers.push_back({name, p.config.type, static_cast<bool>(p.actor)});
+    auto sink = x.sink;
+    ask(ctx, ctx.rt.scheduler, actors::health_query{}, sink,
+        [sink, view](const actors::health_snapshot& h) mutable {
+          view.agents = h.agents;
+          view.stored_sessions = h.stored_sessions;
+          view.live_sessions = h.live_sessions;
+          view.live_agent_actors = h.live_agent_actors;
+          view.total_completions = h.total_completions;
+          sink->send(200, domain::encode_health(view));
+        });
+  });
+
+  r.add(http_method_get(), "/v1/templates",
+        [](const exchange& x) { send_json(x, 200, domain::encode_template_list()); });
+  r.add(http_method_get(), "/v1/templates/:id", [](const exchange& x) {
+    auto* t = domain::find_template(x.params[0]);
+    if (!t)
+      throw domain::not_found("template '" + x.params[0] + "' not found", "template_not_found");
+    send_json(x, 200, domain::encode_template(*t));
+  });
+
+  r.add(http_method_get(), "/v1/schema", [&ctx](const exchange& x) {
+    std::vector<std::string> types;
+    for (auto& [name, p] : ctx.rt.providers->entries)
+      if (p.actor && std::find(types.begin(), types.end(), p.config.type) == types.end())
+        types.push_back(p.config.type);
+    domain::schema_limits limits{ctx.opts.max_body_bytes, ctx.opts.max_config_bytes,
+                                 ctx.opts.turn_timeout_s};
+    send_json(x, 200, domain::encode_schema(limits, types));
+  });
+}
+
+}  // namespace troupe::http

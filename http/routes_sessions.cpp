@@ -1,0 +1,51 @@
+// /v1/sessions: the server-side conversations.
+#include "domain/session_info.hpp"
+#include "http/api_context.hpp"
+#include "http/query.hpp"
+
+namespace troupe::http {
+
+namespace {
+domain::api_error session_not_found(const std::string& id) {
+  return domain::not_found("session '" + id + "' not found", "session_not_found");
+}
+}  // namespace
+
+void add_session_routes(router& r, const api_context& ctx) {
+  using namespace restinio;
+  r.add(http_method_get(), "/v1/sessions", [&ctx](const exchange& x) {
+    auto q = query_of(x);
+    domain::session_query sq;
+    sq.agent_id = q.text("agent_id");
+    sq.user_id = q.text("user_id");
+    sq.limit = q.limit("limit", sq.limit);
+    sq.offset = q.offset("offset");
+    auto sink = x.sink;
+    ask(ctx, ctx.rt.sessions, actors::list_sessions{sq}, sink,
+        [sink](const actors::session_list& l) {
+          sink->send(200, domain::encode_session_list(l.sessions));
+        });
+  });
+
+  r.add(http_method_get(), "/v1/sessions/:id", [&ctx](const exchange& x) {
+    auto sink = x.sink;
+    auto id = x.params[0];
+    ask(ctx, ctx.rt.sessions, actors::get_session{id}, sink,
+        [sink, id](const actors::session_detail& d) {
+          if (!d.info) return actors::send_error(*sink, session_not_found(id));
+          sink->send(200, domain::encode_session_detail(*d.info, d.messages));
+        });
+  });
+
+  r.add(http_method_delete(), "/v1/sessions/:id", [&ctx](const exchange& x) {
+    auto sink = x.sink;
+    auto id = x.params[0];
+    ask(ctx, ctx.rt.sessions, actors::delete_session{id}, sink,
+        [sink, id](const actors::deleted& d) {
+          if (!d.existed) return actors::send_error(*sink, session_not_found(id));
+          sink->send_empty(204);
+        });
+  });
+}
+
+}  // namespace troupe::http

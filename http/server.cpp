@@ -1,0 +1,169 @@
+#include "http/server.hpp"
+
+#include <csignal>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "domain/http_rules.hpp"
+
+namespace troupe::http {
+
+namespace {
+
+using server_t = restinio::http_server_t<restinio::default_traits_t>;
+
+bool authorized(const restinio::request_handle_t& req, const std::string& token) {
+  if (token.empty()) return true;
+  auto& h = req->header();
+  if (auto t = h.opt_value_of("X-Runtime-Token"))
+    return domain::constant_time_equal(std::string_view(t->data(), t->size()), token);
+  if (auto a = h.opt_value_of(restinio::http_field::authorization)) {
+    std::string_view v(a->data(), a->size());
+    constexpr std::string_view bearer = "Bearer ";
+    if (v.size() > bearer.size() && v.substr(0, bearer.size()) == bearer)
+      return domain::constant_time_equal(v.substr(bearer.size()), token);
+  }
+  return false;
+}
+
+bool is_api_path(std::string_view path) {
+  return path == "/v1" || path.rfind("/v1/", 0) == 0;
+}
+
+class dispatcher {
+ public:
+  explicit dispatcher(api_context& ctx) : ctx_(ctx) {
+    add_service_routes(router_, ctx);
+    add_chat_routes(router_, ctx);
+    add_agent_routes(router_, ctx);
+    add_session_routes(router_, ctx);
+  }
+
+  restinio::request_handling_status_t operator()(restinio::request_handle_t req) const {
+    auto sink = make_sink(req, ctx_.inflight);
+    try {
+      auto& h = req->header();
+      auto path = h.path();
+      if (is_api_path(path) && !authorized(req, ctx_.opts.token))
+        throw domain::unauthorized("missing or invalid API token: send 'Authorization: Bearer "
+                                   "<token>' or 'X-Runtime-Token: <token>'");
+      auto m = router_.match(h.method(), path);
+      if (m.handler) {
+        (*m.handler)(exchange{req, m.params, sink});
+      } else if (!m.allow.empty()) {
+        auto e = domain::method_not_allowed(std::string(h.method().c_str()) + " is not allowed on " +
+                                            std::string(path) + "; allowed: " + m.allow);
+        sink->send_with_headers(405, domain::encode_error(e), {{"Allow", m.allow}});
+      } else {
+        throw domain::not_found("no route for " + std::string(h.method().c_str()) + " " +
+                                std::string(path));
+      }
+    } catch (const domain::api_error& e) {
+      actors::send_error(*sink, e);
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed: {}", e.what());
+      actors::send_error(*sink, domain::internal_error(e.what()));
+    }
+    return restinio::request_accepted();
+  }
+
+ private:
+  api_context& ctx_;
+  router router_;
+};
+
+// Stops accepting, then waits for in-flight requests up to the drain time.
+class shutdown_sequence {
+ public:
+  shutdown_sequence(restinio::asio_ns::io_context& io, server_t& server, api_context& ctx)
+      : io_(io), server_(server), ctx_(ctx), signals_(io, SIGINT, SIGTERM), timer_(io) {}
+
+  void arm() {
+    signals_.async_wait([this](const restinio::asio_ns::error_code& ec, int sig) {
+      if (ec) return;
+      if (draining_) {  // a second signal: stop now
+        spdlog::warn("second signal, stopping without waiting");
+        io_.stop();
+        return;
+      }
+      draining_ = true;
+      spdlog::info("signal {}: no longer accepting; draining up to {}s", sig, ctx_.opts.drain_s);
+      server_.close_async([] {}, [](std::exception_ptr) {});
+      deadline_ = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<std::int64_t>(ctx_.opts.drain_s * 1000));
+      poll();
+      arm();
+    });
+  }
+
+ private:
+  void poll() {
+    auto left = ctx_.inflight->n.load();
+    if (left <= 0 || std::chrono::steady_clock::now() >= deadline_) {
+      if (left > 0) spdlog::warn("drain time over with {} requests in flight", left);
+      spdlog::info("stopped");
+      io_.stop();
+      return;
+    }
+    timer_.expires_after(std::chrono::milliseconds(20));
+    timer_.async_wait([this](const restinio::asio_ns::error_code& ec) {
+      if (!ec) poll();
+    });
+  }
+
+  restinio::asio_ns::io_context& io_;
+  server_t& server_;
+  api_context& ctx_;
+  restinio::asio_ns::signal_set signals_;
+  restinio::asio_ns::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool draining_ = false;
+};
+
+}  // namespace
+
+int run_server(api_context& ctx) {
+  restinio::asio_ns::io_context io;
+  auto& o = ctx.opts;
+  auto turn_timeout = ctx.request_timeout();
+  server_t server{
+      restinio::external_io_context(io),
+      [&](auto& settings) {
+        settings.address(o.host)
+            .port(o.port)
+            .request_handler(dispatcher{ctx})
+            .concurrent_accepts_count(o.http_threads)
+            // Streams must not wait for Nagle + delayed ACK (40 ms per chunk).
+            .socket_options_setter([](auto& opts) {
+              opts.set_option(restinio::asio_ns::ip::tcp::no_delay{true});
+            })
+            // The turn timeout answers 504 first; RESTinio's own timer is a backstop.
+            .handle_request_timeout(turn_timeout + std::chrono::seconds(10))
+            .write_http_response_timelimit(std::chrono::seconds(60))
+            // Bodies over --max-body-bytes get a 413 from the handler; RESTinio
+            // drops the connection only far above that.
+            .max_pipelined_requests(1)
+            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(
+                std::max<std::size_t>(16u << 20, o.max_body_bytes * 4)));
+      }};
+  try {
+    server.open_sync();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot listen on {}: {}", o.listen, e.what());
+    return 1;
+  }
+  spdlog::info("troupe {} listening on http://{}:{} ({} HTTP threads)", TROUPE_VERSION, o.host,
+               o.port, o.http_threads);
+  if (o.token.empty())
+    spdlog::warn("no API token configured: serving /v1 without auth on loopback only");
+  shutdown_sequence shutdown{io, server, ctx};
+  shutdown.arm();
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < o.http_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  return 0;
+}
+
+}  // namespace troupe::http
