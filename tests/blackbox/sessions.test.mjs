@@ -1,0 +1,356 @@
+// Sessions: server-side history seen by the model (via usage.prompt_tokens),
+// what is stored, ownership, and the /v1/sessions endpoints.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  MOCK_REPLY,
+  SYSTEM_PROMPT,
+  assertError,
+  chat,
+  createAgent,
+  sleep,
+  startServer,
+  uid,
+  words,
+} from './helpers.mjs';
+
+const T = { timeout: 20000 };
+const SYS = words(SYSTEM_PROMPT);
+const REPLY = words(MOCK_REPLY);
+const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const user = (content) => ({ role: 'user', content });
+const assistant = (content) => ({ role: 'assistant', content });
+
+let s;
+before(async () => {
+  s = await startServer();
+});
+after(async () => {
+  const e = await s?.stop();
+  assert.equal(e?.code, 0);
+});
+
+async function turn(model, messages, metadata) {
+  const r = await chat(s, { model, messages, ...(metadata ? { metadata } : {}) });
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+}
+
+async function stored(sid) {
+  const g = await s.req('GET', `/v1/sessions/${sid}`);
+  assert.equal(g.status, 200, g.text);
+  return g.json;
+}
+const pairs = (sess) => sess.messages.map((m) => [m.role, m.content]);
+
+describe('history', () => {
+  test('a new session id is generated and returned', T, async () => {
+    const a = await turn('demo', [user('hi')]);
+    const sid = a.metadata.session_id;
+    assert.match(sid, /^[A-Za-z0-9._:-]{1,128}$/);
+    const sess = await stored(sid);
+    assert.equal(sess.id, sid);
+    assert.equal(sess.agent_id, 'demo');
+  });
+
+  test('prompt_tokens grow with the stored history', T, async () => {
+    const a = await turn('demo', [user('alpha beta')]);
+    const sid = a.metadata.session_id;
+    assert.equal(a.usage.prompt_tokens, SYS + 2);
+    const b = await turn('demo', [user('gamma')], { session_id: sid });
+    assert.equal(b.metadata.session_id, sid);
+    assert.equal(b.usage.prompt_tokens, SYS + 2 + REPLY + 1);
+    const c = await turn('demo', [user('delta epsilon zeta')], { session_id: sid });
+    assert.equal(c.usage.prompt_tokens, SYS + 2 + REPLY + 1 + REPLY + 3);
+    const sess = await stored(sid);
+    assert.equal(sess.message_count, 6);
+    assert.deepEqual(pairs(sess), [
+      ['user', 'alpha beta'],
+      ['assistant', MOCK_REPLY],
+      ['user', 'gamma'],
+      ['assistant', MOCK_REPLY],
+      ['user', 'delta epsilon zeta'],
+      ['assistant', MOCK_REPLY],
+    ]);
+  });
+
+  test('a client-chosen session id starts a session', T, async () => {
+    const sid = uid('client.sess');
+    const a = await turn('demo', [user('one')], { session_id: sid });
+    assert.equal(a.metadata.session_id, sid);
+    assert.equal(a.usage.prompt_tokens, SYS + 1);
+    const b = await turn('demo', [user('two')], { session_id: sid });
+    assert.equal(b.usage.prompt_tokens, SYS + 1 + REPLY + 1);
+  });
+
+  test('task_id is read as session_id', T, async () => {
+    const a = await turn('demo', [user('one')]);
+    const sid = a.metadata.session_id;
+    const b = await turn('demo', [user('two')], { task_id: sid });
+    assert.equal(b.metadata.session_id, sid);
+    assert.equal(b.usage.prompt_tokens, SYS + 1 + REPLY + 1);
+  });
+
+  test('invalid session id → 400', T, async () => {
+    for (const sid of ['has space', 'x'.repeat(129), 'a/b']) {
+      assertError(
+        await chat(s, { model: 'demo', messages: [user('x')], metadata: { session_id: sid } }),
+        400,
+      );
+    }
+  });
+
+  test('historyLength: only the newest N messages are seen', T, async () => {
+    const id = await createAgent(s, {
+      system_prompt: 'sys',
+      conversation_config: { historyLength: 2 },
+    });
+    const a = await turn(id, [user('one')]);
+    const sid = a.metadata.session_id;
+    const b = await turn(id, [user('two two')], { session_id: sid });
+    assert.equal(b.usage.prompt_tokens, 1 + 1 + REPLY + 2);
+    const c = await turn(id, [user('three three three')], { session_id: sid });
+    // Newest 2 stored: user 'two two' + the reply.
+    assert.equal(c.usage.prompt_tokens, 1 + 2 + REPLY + 3);
+    const d = await turn(id, [user('four')], { session_id: sid });
+    assert.equal(d.usage.prompt_tokens, 1 + 3 + REPLY + 1);
+  });
+
+  test('historyLength 1 sees only the last reply', T, async () => {
+    const id = await createAgent(s, { system_prompt: '', conversation_config: { historyLength: 1 } });
+    const a = await turn(id, [user('one two')]);
+    const b = await turn(id, [user('x')], { session_id: a.metadata.session_id });
+    assert.equal(b.usage.prompt_tokens, REPLY + 1);
+  });
+
+  test('continuous=false: no history is seen', T, async () => {
+    const id = await createAgent(s, {
+      system_prompt: 'sys',
+      conversation_config: { continuous: false },
+    });
+    const a = await turn(id, [user('one two')]);
+    const sid = a.metadata.session_id;
+    const b = await turn(id, [user('three')], { session_id: sid });
+    assert.equal(b.usage.prompt_tokens, 1 + 1);
+    const c = await turn(id, [user('four five')], { session_id: sid });
+    assert.equal(c.usage.prompt_tokens, 1 + 2);
+  });
+
+  test('resending the whole conversation appends only the new tail', T, async () => {
+    const a = await turn('demo', [user('first question')]);
+    const sid = a.metadata.session_id;
+    const b = await turn(
+      'demo',
+      [user('first question'), assistant(MOCK_REPLY), user('second')],
+      { session_id: sid },
+    );
+    assert.equal(b.usage.prompt_tokens, SYS + 2 + REPLY + 1);
+    const c = await turn(
+      'demo',
+      [
+        user('first question'),
+        assistant(MOCK_REPLY),
+        user('second'),
+        assistant(MOCK_REPLY),
+        user('third one'),
+      ],
+      { session_id: sid },
+    );
+    assert.equal(c.usage.prompt_tokens, SYS + 2 + REPLY + 1 + REPLY + 2);
+    const sess = await stored(sid);
+    assert.deepEqual(pairs(sess), [
+      ['user', 'first question'],
+      ['assistant', MOCK_REPLY],
+      ['user', 'second'],
+      ['assistant', MOCK_REPLY],
+      ['user', 'third one'],
+      ['assistant', MOCK_REPLY],
+    ]);
+  });
+
+  test('a resend with per-turn system instructions still matches the history', T, async () => {
+    const a = await turn('demo', [user('q1')]);
+    const sid = a.metadata.session_id;
+    const b = await turn(
+      'demo',
+      [{ role: 'system', content: 'be short' }, user('q1'), assistant(MOCK_REPLY), user('q2')],
+      { session_id: sid },
+    );
+    assert.equal(b.usage.prompt_tokens, SYS + 2 + 1 + REPLY + 1);
+    assert.deepEqual(pairs(await stored(sid)), [
+      ['user', 'q1'],
+      ['assistant', MOCK_REPLY],
+      ['user', 'q2'],
+      ['assistant', MOCK_REPLY],
+    ]);
+  });
+
+  test('leading system messages are per-turn: seen, not stored', T, async () => {
+    const a = await turn('demo', [{ role: 'system', content: 'answer in french' }, user('hi')]);
+    assert.equal(a.usage.prompt_tokens, SYS + 3 + 1);
+    const sid = a.metadata.session_id;
+    assert.deepEqual(pairs(await stored(sid)), [
+      ['user', 'hi'],
+      ['assistant', MOCK_REPLY],
+    ]);
+    const b = await turn('demo', [user('again')], { session_id: sid });
+    assert.equal(b.usage.prompt_tokens, SYS + 1 + REPLY + 1);
+  });
+
+  test('several new messages in one turn are all stored', T, async () => {
+    const a = await turn('demo', [user('a'), assistant('b'), user('c')]);
+    assert.deepEqual(pairs(await stored(a.metadata.session_id)), [
+      ['user', 'a'],
+      ['assistant', 'b'],
+      ['user', 'c'],
+      ['assistant', MOCK_REPLY],
+    ]);
+  });
+
+  test('array content is stored as its text', T, async () => {
+    const a = await turn('demo', [{ role: 'user', content: [{ type: 'text', text: 'part one' }] }]);
+    const sess = await stored(a.metadata.session_id);
+    assert.equal(sess.messages[0].role, 'user');
+    assert.equal(sess.messages[0].content, 'part one');
+  });
+
+  test('response_prefix is part of the stored reply', T, async () => {
+    const id = await createAgent(s, { template_config: { response_prefix: 'P: ' } });
+    const a = await turn(id, [user('x')]);
+    assert.deepEqual(pairs(await stored(a.metadata.session_id)), [
+      ['user', 'x'],
+      ['assistant', `P: ${MOCK_REPLY}`],
+    ]);
+  });
+
+  test('a failed turn stores nothing (501 provider)', T, async () => {
+    const id = await createAgent(s, { llm_config_id: 'openai' });
+    const sid = uid('failed');
+    assertError(
+      await chat(s, { model: id, messages: [user('x')], metadata: { session_id: sid } }),
+      501,
+    );
+    const g = await s.req('GET', `/v1/sessions/${sid}`);
+    if (g.status === 200) assert.equal(g.json.message_count, 0);
+    else assertError(g, 404);
+  });
+});
+
+describe('ownership', () => {
+  test('another user_id → 403; owner keeps access', T, async () => {
+    const a = await turn('demo', [user('mine')], { user_id: 'owner' });
+    const sid = a.metadata.session_id;
+    assertError(
+      await chat(s, { model: 'demo', messages: [user('x')], metadata: { session_id: sid, user_id: 'thief' } }),
+      403,
+    );
+    const b = await turn('demo', [user('still mine')], { session_id: sid, user_id: 'owner' });
+    assert.equal(b.usage.prompt_tokens, SYS + 1 + REPLY + 2);
+    const sess = await stored(sid);
+    assert.equal(sess.user_id, 'owner');
+    assert.equal(sess.message_count, 4, '403 turn not stored');
+  });
+
+  test('a session used with another agent → 400', T, async () => {
+    const other = await createAgent(s);
+    const a = await turn('demo', [user('x')]);
+    const sid = a.metadata.session_id;
+    assertError(
+      await chat(s, { model: other, messages: [user('y')], metadata: { session_id: sid } }),
+      400,
+    );
+    assert.equal((await stored(sid)).message_count, 2);
+  });
+});
+
+describe('/v1/sessions endpoints', () => {
+  test('GET /v1/sessions/{id}: shape and timestamps', T, async () => {
+    const a = await turn('demo', [user('x')], { user_id: 'shape-user' });
+    const sess = await stored(a.metadata.session_id);
+    for (const k of ['id', 'agent_id', 'user_id', 'created_at', 'last_activity', 'message_count', 'messages']) {
+      assert.ok(k in sess, k);
+    }
+    assert.equal(sess.user_id, 'shape-user');
+    assert.match(sess.created_at, ISO_Z);
+    assert.match(sess.last_activity, ISO_Z);
+    assert.equal(sess.message_count, sess.messages.length);
+    for (const m of sess.messages) {
+      assert.deepEqual(Object.keys(m).sort(), ['content', 'created_at', 'role']);
+      assert.match(m.created_at, ISO_Z);
+    }
+  });
+
+  test('last_activity moves on each turn', T, async () => {
+    const a = await turn('demo', [user('x')]);
+    const sid = a.metadata.session_id;
+    const s1 = await stored(sid);
+    await sleep(15);
+    await turn('demo', [user('y')], { session_id: sid });
+    const s2 = await stored(sid);
+    assert.equal(s2.created_at, s1.created_at);
+    assert.ok(s2.last_activity > s1.last_activity, `${s1.last_activity} -> ${s2.last_activity}`);
+  });
+
+  test('list with filters, limit, offset', T, async () => {
+    const agent = await createAgent(s);
+    const u = uid('lister');
+    const sids = [];
+    for (let i = 0; i < 3; i++) sids.push((await turn(agent, [user(`m${i}`)], { user_id: u })).metadata.session_id);
+    const other = (await turn(agent, [user('other')], { user_id: `${u}-2` })).metadata.session_id;
+
+    const byAgent = await s.req('GET', `/v1/sessions?agent_id=${agent}`);
+    assert.equal(byAgent.status, 200);
+    assert.ok(Array.isArray(byAgent.json));
+    assert.deepEqual(new Set(byAgent.json.map((x) => x.id)), new Set([...sids, other]));
+    for (const x of byAgent.json) {
+      assert.deepEqual(
+        Object.keys(x).sort(),
+        ['agent_id', 'created_at', 'id', 'last_activity', 'message_count', 'user_id'],
+      );
+      assert.equal(x.agent_id, agent);
+      assert.equal(x.message_count, 2);
+    }
+    const byUser = await s.req('GET', `/v1/sessions?agent_id=${agent}&user_id=${u}`);
+    assert.deepEqual(new Set(byUser.json.map((x) => x.id)), new Set(sids));
+    assert.ok(byUser.json.every((x) => x.user_id === u));
+
+    const all = byUser.json.map((x) => x.id);
+    const page = await s.req('GET', `/v1/sessions?agent_id=${agent}&user_id=${u}&limit=1&offset=1`);
+    assert.equal(page.status, 200);
+    assert.deepEqual(page.json.map((x) => x.id), all.slice(1, 2));
+    const none = await s.req('GET', '/v1/sessions?agent_id=no-such-agent');
+    assert.equal(none.status, 200);
+    assert.deepEqual(none.json, []);
+  });
+
+  test('bad list query → 400', T, async () => {
+    for (const q of ['limit=0', 'limit=-2', 'limit=x', 'offset=-1', 'offset=1.5']) {
+      assertError(await s.req('GET', `/v1/sessions?${q}`), 400);
+    }
+  });
+
+  test('DELETE → 204 then 404', T, async () => {
+    const a = await turn('demo', [user('x')]);
+    const sid = a.metadata.session_id;
+    const d = await s.req('DELETE', `/v1/sessions/${sid}`);
+    assert.equal(d.status, 204);
+    assert.equal(d.text, '');
+    assertError(await s.req('GET', `/v1/sessions/${sid}`), 404);
+    assertError(await s.req('DELETE', `/v1/sessions/${sid}`), 404);
+    const list = await s.req('GET', '/v1/sessions?agent_id=demo');
+    assert.ok(!list.json.some((x) => x.id === sid));
+  });
+
+  test('a deleted session id starts from scratch', T, async () => {
+    const a = await turn('demo', [user('x')]);
+    const sid = a.metadata.session_id;
+    assert.equal((await s.req('DELETE', `/v1/sessions/${sid}`)).status, 204);
+    const b = await turn('demo', [user('fresh')], { session_id: sid });
+    assert.equal(b.usage.prompt_tokens, SYS + 1);
+  });
+
+  test('unknown session → 404', T, async () => {
+    assertError(await s.req('GET', '/v1/sessions/nope'), 404);
+    assertError(await s.req('DELETE', '/v1/sessions/nope'), 404);
+  });
+});
