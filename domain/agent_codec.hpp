@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "domain/agent_config.hpp"
+#include "domain/api_error.hpp"
 
 namespace troupe::domain {
 

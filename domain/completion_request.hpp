@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/api_error.hpp"
 #include "domain/chat_message.hpp"
 
 namespace troupe::domain {

@@ -1,0 +1,50 @@
+# Troupe: `make run` starts the server, `make test` runs every test.
+# Both install what is missing first (Debian packages, npm packages).
+BUILD    ?= build
+JOBS     ?= $(shell nproc)
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev \
+            rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev curl wrk
+
+.PHONY: all deps build run test unit blackbox bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/troupe --config conf/troupe.conf
+
+tests/blackbox/node_modules: tests/blackbox/package.json tests/blackbox/package-lock.json
+	cd tests/blackbox && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: build tests/blackbox/node_modules
+	cd $(BUILD) && ctest --output-on-failure -j 2
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -R '^unit\.'
+
+blackbox: build tests/blackbox/node_modules
+	cd $(BUILD) && ctest --output-on-failure -R '^blackbox\.'
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) tests/blackbox/node_modules

@@ -1,0 +1,48 @@
+#define BOOST_TEST_MODULE http_rules
+#include <boost/test/unit_test.hpp>
+
+#include "domain/http_rules.hpp"
+#include "domain/ids.hpp"
+#include "domain/server_options.hpp"
+
+using namespace troupe::domain;
+
+BOOST_AUTO_TEST_CASE(token_comparison) {
+  BOOST_TEST(constant_time_equal("secret", "secret"));
+  BOOST_TEST(!constant_time_equal("secret", "secreT"));
+  BOOST_TEST(!constant_time_equal("secret", "secret2"));
+  BOOST_TEST(!constant_time_equal("", "x"));
+  BOOST_TEST(constant_time_equal("", ""));
+}
+
+BOOST_AUTO_TEST_CASE(json_content_types) {
+  BOOST_TEST(is_json_content_type("application/json"));
+  BOOST_TEST(is_json_content_type("Application/JSON; charset=utf-8"));
+  BOOST_TEST(is_json_content_type("application/merge-patch+json"));
+  BOOST_TEST(!is_json_content_type("text/plain"));
+  BOOST_TEST(!is_json_content_type("application/x-www-form-urlencoded"));
+}
+
+BOOST_AUTO_TEST_CASE(ids) {
+  BOOST_TEST(valid_id("sess-1.a_b:c"));
+  BOOST_TEST(!valid_id(""));
+  BOOST_TEST(!valid_id("a b"));
+  BOOST_TEST(!valid_id(std::string(129, 'a')));
+  BOOST_TEST(new_id("x-") != new_id("x-"));
+  BOOST_TEST(new_id("x-").size() == 26u);
+}
+
+BOOST_AUTO_TEST_CASE(listen_addresses) {
+  std::string host;
+  std::uint16_t port = 0;
+  BOOST_TEST(split_listen("127.0.0.1:8080", host, port));
+  BOOST_TEST(host == "127.0.0.1");
+  BOOST_TEST(port == 8080);
+  BOOST_TEST(split_listen("[::1]:9", host, port));
+  BOOST_TEST(host == "::1");
+  BOOST_TEST(!split_listen("nohost", host, port));
+  BOOST_TEST(!split_listen("h:99999", host, port));
+  BOOST_TEST(is_loopback("127.0.0.1"));
+  BOOST_TEST(is_loopback("localhost"));
+  BOOST_TEST(!is_loopback("0.0.0.0"));
+}

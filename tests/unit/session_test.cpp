@@ -1,0 +1,166 @@
+#define BOOST_TEST_MODULE session
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+
+#include "actors/errors.hpp"
+#include "actors/session.hpp"
+#include "actors/session_repository.hpp"
+#include "storage/memory_session_store.hpp"
+#include "test_support.hpp"
+
+using namespace troupe;
+using namespace std::chrono_literals;
+
+namespace {
+
+// What the fake agent observed, shared with the test thread.
+struct observations {
+  std::mutex mu;
+  std::vector<std::string> order;  // the new user message of each turn, in arrival order
+  int running = 0;
+  int max_running = 0;
+};
+
+struct finish_turn {
+  caf::response_promise rp;
+  std::string content;
+};
+
+}  // namespace
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(finish_turn)
+
+namespace {
+
+// Echoes the turn's last message after a random short delay; "fail" fails.
+caf::behavior fake_agent(caf::event_based_actor* self, std::shared_ptr<observations> obs) {
+  auto rng = std::make_shared<std::mt19937>(42);
+  return {
+      [=](const actors::turn_input& in) -> caf::result<actors::llm_result> {
+        auto content = in.request->messages.back().content;
+        {
+          std::lock_guard<std::mutex> g{obs->mu};
+          obs->order.push_back(content);
+          obs->max_running = std::max(obs->max_running, ++obs->running);
+        }
+        auto rp = self->make_response_promise();
+        self->delayed_send(self, std::chrono::milliseconds((*rng)() % 3), finish_turn{rp, content});
+        return rp;
+      },
+      [=](finish_turn& f) {
+        {
+          std::lock_guard<std::mutex> g{obs->mu};
+          --obs->running;
+        }
+        if (f.content == "fail")
+          f.rp.deliver(actors::to_caf_error(domain::internal_error("provider failed")));
+        else
+          f.rp.deliver(actors::llm_result{"echo " + f.content, "stop", {}, "fake"});
+      },
+  };
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  actors::session_repo_actor repo;
+  std::shared_ptr<observations> obs = std::make_shared<observations>();
+  actors::agent_actor agent;
+
+  fixture() {
+    cfg.set("scheduler.max-threads", 4);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    repo = actors::spawn_session_repository(*sys, std::make_shared<storage::memory_session_store>());
+    agent = caf::actor_cast<actors::agent_actor>(sys->spawn(fake_agent, obs));
+  }
+  ~fixture() {
+    caf::anon_send_exit(repo, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+  }
+
+  domain::message_list stored(const std::string& id) {
+    caf::scoped_actor self{*sys};
+    domain::message_list out;
+    self->request(repo, 5s, actors::get_session{id})
+        .receive([&](const actors::session_detail& d) { out = d.messages; },
+                 [&](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    return out;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(turns_run_one_at_a_time_in_arrival_order, fixture) {
+  auto session = actors::spawn_session(*sys, "s1", true, repo, {5s});
+  caf::scoped_actor self{*sys};
+  constexpr int n = 30;
+  std::vector<testing::turn_with_sink> turns;
+  for (int i = 0; i < n; ++i) turns.push_back(testing::make_turn("a", "s1", "m" + std::to_string(i)));
+  std::atomic<int> ok{0};
+  for (auto& t : turns) self->send(session, actors::session_turn{t.turn, agent});
+  for (int i = 0; i < n; ++i)
+    self->receive([&](const actors::turn_done& d) { ok += d.ok; },
+                  caf::after(5s) >> [&] { BOOST_FAIL("a turn never finished"); });
+  BOOST_TEST(ok == n);
+  {
+    std::lock_guard<std::mutex> g{obs->mu};
+    BOOST_TEST(obs->max_running == 1);
+    BOOST_REQUIRE(obs->order.size() == static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) BOOST_TEST(obs->order[i] == "m" + std::to_string(i));
+  }
+  for (int i = 0; i < n; ++i) {
+    BOOST_REQUIRE(turns[i].sink->wait());
+    BOOST_TEST(turns[i].sink->status() == 200);
+    BOOST_TEST(turns[i].sink->body().find("echo m" + std::to_string(i) + "\"") != std::string::npos);
+  }
+  auto history = stored("s1");
+  BOOST_REQUIRE(history.size() == static_cast<std::size_t>(2 * n));
+  for (int i = 0; i < n; ++i) {
+    BOOST_TEST((history[2 * i].role == domain::role::user));
+    BOOST_TEST(history[2 * i].content == "m" + std::to_string(i));
+    BOOST_TEST((history[2 * i + 1].role == domain::role::assistant));
+    BOOST_TEST(history[2 * i + 1].content == "echo m" + std::to_string(i));
+  }
+  caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failed_turn_stores_nothing, fixture) {
+  auto session = actors::spawn_session(*sys, "s2", true, repo, {5s});
+  caf::scoped_actor self{*sys};
+  for (auto content : {"first", "fail", "third"}) {
+    auto t = testing::make_turn("a", "s2", content);
+    self->request(session, 5s, actors::session_turn{t.turn, agent})
+        .receive([&](const actors::turn_done&) {}, [&](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    BOOST_REQUIRE(t.sink->wait());
+    BOOST_TEST(t.sink->status() == (std::string(content) == "fail" ? 500 : 200));
+  }
+  auto history = stored("s2");
+  BOOST_REQUIRE(history.size() == 4u);
+  BOOST_TEST(history[0].content == "first");
+  BOOST_TEST(history[2].content == "third");
+  caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(another_user_is_refused_and_history_reloads, fixture) {
+  caf::scoped_actor self{*sys};
+  auto run = [&](const actors::session_actor& s, const char* content, const char* user) {
+    auto t = testing::make_turn("a", "s3", content, user);
+    self->request(s, 5s, actors::session_turn{t.turn, agent})
+        .receive([&](const actors::turn_done&) {}, [&](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    BOOST_REQUIRE(t.sink->wait());
+    return t.sink->status();
+  };
+  auto first = actors::spawn_session(*sys, "s3", true, repo, {5s});
+  BOOST_TEST(run(first, "hello", "alice") == 200);
+  BOOST_TEST(run(first, "intrude", "bob") == 403);
+  caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
+  // A fresh actor for the same id loads the stored owner and history.
+  auto second = actors::spawn_session(*sys, "s3", false, repo, {5s});
+  BOOST_TEST(run(second, "intrude", "bob") == 403);
+  BOOST_TEST(run(second, "again", "alice") == 200);
+  BOOST_TEST(stored("s3").size() == 4u);
+  caf::anon_send_exit(second, caf::exit_reason::user_shutdown);
+}

@@ -1,0 +1,85 @@
+#pragma once
+// Shared by the actor tests: a reply_sink that records what a request got.
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "actors/reply_sink.hpp"
+
+namespace troupe::testing {
+
+class recording_sink final : public actors::reply_sink {
+ public:
+  void send(int status, std::string body) override {
+    std::lock_guard<std::mutex> g{mu_};
+    status_ = status;
+    body_ = std::move(body);
+    done_ = true;
+    cv_.notify_all();
+  }
+  void send_empty(int status) override { send(status, ""); }
+  void stream(std::string events) override {
+    std::lock_guard<std::mutex> g{mu_};
+    status_ = 200;
+    body_ += events;
+  }
+  void end_stream(std::string last) override {
+    std::lock_guard<std::mutex> g{mu_};
+    body_ += last;
+    done_ = true;
+    cv_.notify_all();
+  }
+  bool client_gone() const override { return false; }
+  void set_session(const std::string&) override {}
+
+  // Waits for the reply; false on timeout.
+  bool wait(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    std::unique_lock<std::mutex> g{mu_};
+    return cv_.wait_for(g, timeout, [this] { return done_; });
+  }
+  int status() {
+    std::lock_guard<std::mutex> g{mu_};
+    return status_;
+  }
+  std::string body() {
+    std::lock_guard<std::mutex> g{mu_};
+    return body_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int status_ = 0;
+  std::string body_;
+  bool done_ = false;
+};
+
+}  // namespace troupe::testing
+
+#include <memory>
+
+#include "actors/messages.hpp"
+
+namespace troupe::testing {
+
+struct turn_with_sink {
+  actors::chat_turn turn;
+  std::shared_ptr<recording_sink> sink;
+};
+
+inline turn_with_sink make_turn(const std::string& model, const std::string& session,
+                                const std::string& content, const std::string& user = "") {
+  auto req = std::make_shared<domain::completion_request>();
+  req->model = model;
+  req->session_id = session;
+  req->user_id = user;
+  req->messages = {{domain::role::user, content, 0}};
+  auto sink = std::make_shared<recording_sink>();
+  auto reply = std::make_shared<actors::turn_reply>(
+      sink, domain::make_completion_meta(model, session, user), false, false);
+  return {{std::move(req), std::move(reply)}, sink};
+}
+
+}  // namespace troupe::testing
