@@ -85,6 +85,22 @@ describe('error table (token configured)', () => {
     );
   });
 
+  test('401: non-canonical /v1 paths (double slashes) also need the token', T, async () => {
+    // The router treats "//v1/agents" like "/v1/agents"; auth must too.
+    for (const p of ['//v1/agents', '//v1/health', '///v1//models', '//v1/agents/demo', '/v1//agents']) {
+      const r = await s.req('GET', p, { token: null });
+      assertError(r, 401);
+    }
+    const r = await s.req('POST', '//v1/chat/completions', {
+      token: null,
+      body: { model: 'demo', messages: [{ role: 'user', content: 'hi' }] },
+    });
+    assertError(r, 401);
+    const id = await createAgent(s);
+    assertError(await s.req('DELETE', `//v1/agents/${id}`, { token: null }), 401);
+    assert.equal((await s.req('GET', `/v1/agents/${id}`)).status, 200, 'agent not deleted');
+  });
+
   test('right token works both ways; / and /ping are open', T, async () => {
     assert.equal((await s.req('GET', '/v1/health')).status, 200);
     const x = await s.req('GET', '/v1/health', {

@@ -76,6 +76,7 @@ export function runBinary(args, { env = {}, timeoutMs = 10000, cwd = REPO_ROOT }
  *   baseArgs: replaces DEFAULT_ARGS
  *   env: extra environment
  *   token: passed as --token and used by req() by default
+ *   host: the address in --listen (default 127.0.0.1; requests always go to 127.0.0.1)
  *   startTimeoutMs: how long to wait for /ping
  * Returns {base, port, token, url(path), req(...), stop(), kill(), proc, stderrText(), exited}.
  */
@@ -84,10 +85,11 @@ export async function startServer({
   baseArgs = DEFAULT_ARGS,
   env = {},
   token,
+  host = '127.0.0.1',
   startTimeoutMs = 10000,
 } = {}) {
   const port = await freePort();
-  const all = [...baseArgs, `--listen=127.0.0.1:${port}`, ...args];
+  const all = [...baseArgs, `--listen=${host}:${port}`, ...args];
   if (token) all.push(`--token=${token}`);
   const childEnv = { ...process.env, ...env };
   if (!('TROUPE_TOKEN' in env)) delete childEnv.TROUPE_TOKEN;

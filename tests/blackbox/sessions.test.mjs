@@ -197,6 +197,19 @@ describe('history', () => {
     assert.equal(b.usage.prompt_tokens, SYS + 1 + REPLY + 1);
   });
 
+  test('asking the same question again is a new turn', T, async () => {
+    const a = await turn('demo', [user('same question')]);
+    const sid = a.metadata.session_id;
+    const b = await turn('demo', [user('same question')], { session_id: sid });
+    assert.equal(b.usage.prompt_tokens, SYS + 2 + REPLY + 2);
+    assert.deepEqual(pairs(await stored(sid)), [
+      ['user', 'same question'],
+      ['assistant', MOCK_REPLY],
+      ['user', 'same question'],
+      ['assistant', MOCK_REPLY],
+    ]);
+  });
+
   test('several new messages in one turn are all stored', T, async () => {
     const a = await turn('demo', [user('a'), assistant('b'), user('c')]);
     assert.deepEqual(pairs(await stored(a.metadata.session_id)), [
@@ -352,5 +365,77 @@ describe('/v1/sessions endpoints', () => {
   test('unknown session → 404', T, async () => {
     assertError(await s.req('GET', '/v1/sessions/nope'), 404);
     assertError(await s.req('DELETE', '/v1/sessions/nope'), 404);
+  });
+});
+
+// Deleting what a running turn works on: the turn must still be answered
+// (at the latest by the --turn-timeout-s 504), nothing may be left behind.
+describe('deletion during an in-flight turn', () => {
+  let d;
+  before(async () => {
+    d = await startServer({
+      args: ['--turn-timeout-s=1', '--drain-s=2'],
+      env: { TROUPE_TEST_FIRST_TOKEN_MS: '500', TROUPE_TEST_TOKEN_INTERVAL_MS: '10' },
+    });
+  });
+  after(async () => {
+    await d?.stop();
+  });
+
+  async function inflightTurn(model, sid, del, { stream = false } = {}) {
+    const t0 = Date.now();
+    const pending = d
+      .req('POST', '/v1/chat/completions', {
+        body: { model, messages: [user('in flight')], metadata: { session_id: sid }, stream },
+        timeoutMs: 4000,
+      })
+      .then((r) => r, (e) => e);
+    await sleep(150);
+    const del_ = await d.req('DELETE', del);
+    assert.equal(del_.status, 204);
+    const r = await pending;
+    const took = Date.now() - t0;
+    assert.ok(!(r instanceof Error), `no response after ${took} ms: ${r?.cause?.code ?? r?.name ?? r}`);
+    assert.ok(took < 3000, `answered after ${took} ms (turn timeout is 1 s)`);
+    if (r.status !== 200) assertError(r, r.status);
+    return r;
+  }
+
+  async function noLeftovers() {
+    const h = await d.req('GET', '/v1/health');
+    assert.equal(h.json.metrics.inflight_requests ?? 0, 0, JSON.stringify(h.json.metrics));
+  }
+
+  test('DELETE the agent: the turn is answered, its session stays deleted', T, async () => {
+    const id = await createAgent(d, { llm_config_id: 'test-slow' });
+    const sid = uid('del-agent');
+    await inflightTurn(id, sid, `/v1/agents/${id}`);
+    await sleep(600); // the provider would be done by now
+    assertError(await d.req('GET', `/v1/sessions/${sid}`), 404);
+    await noLeftovers();
+  });
+
+  test('DELETE the agent during a stream: the stream ends', T, async () => {
+    const id = await createAgent(d, { llm_config_id: 'test-slow' });
+    await inflightTurn(id, uid('del-agent-stream'), `/v1/agents/${id}`, { stream: true });
+    await noLeftovers();
+  });
+
+  test('DELETE the session: the turn is answered', T, async () => {
+    const id = await createAgent(d, { llm_config_id: 'test-slow' });
+    const sid = uid('del-session');
+    const first = await d.req('POST', '/v1/chat/completions', {
+      body: { model: id, messages: [user('first')], metadata: { session_id: sid } },
+    });
+    assert.equal(first.status, 200, first.text);
+    await inflightTurn(id, sid, `/v1/sessions/${sid}`);
+    await noLeftovers();
+  });
+
+  test('shutdown is not held up afterwards', T, async () => {
+    const t0 = Date.now();
+    const e = await d.stop();
+    assert.deepEqual(e, { code: 0, signal: null });
+    assert.ok(Date.now() - t0 < 1500, `exit took ${Date.now() - t0} ms with nothing in flight`);
   });
 });
