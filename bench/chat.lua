@@ -1,0 +1,40 @@
+-- wrk script: POST /v1/chat/completions to the demo agent.
+-- BENCH_MODE: new (no session_id: a new session per request),
+--             pool (session_id drawn from BENCH_SESSIONS ids, default 1000),
+--             hot  (one session for every request).
+-- BENCH_STREAM=1 asks for a streamed reply.
+local mode = os.getenv("BENCH_MODE") or "new"
+local sessions = tonumber(os.getenv("BENCH_SESSIONS") or "1000")
+local stream = os.getenv("BENCH_STREAM") == "1"
+local token = os.getenv("BENCH_TOKEN")
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+
+local function body(session)
+  local meta = ""
+  if session then meta = ',"metadata":{"session_id":"' .. session .. '"}' end
+  return '{"model":"demo","stream":' .. tostring(stream) ..
+         ',"messages":[{"role":"user","content":"Hello there, how are you?"}]' .. meta .. '}'
+end
+
+local fixed = body(nil)
+local hot = body("bench-hot")
+local counter = 0
+
+request = function()
+  if mode == "pool" then
+    counter = counter + 1
+    local s = "bench-" .. tostring(math.random(sessions))
+    return wrk.format(nil, nil, nil, body(s))
+  elseif mode == "hot" then
+    return wrk.format(nil, nil, nil, hot)
+  end
+  return wrk.format(nil, nil, nil, fixed)
+end
+
+local non2xx = 0
+response = function(status, headers, b)
+  if status ~= 200 then non2xx = non2xx + 1 end
+end
