@@ -214,3 +214,69 @@ describe('mixed load', () => {
     assert.equal((await s.req('GET', '/ping')).status, 200);
   });
 });
+
+describe('races', () => {
+  test('30 concurrent creates with one name / one id: exactly one 201', T, async () => {
+    const name = uid('Same name');
+    const byName = await Promise.all(
+      Array.from({ length: 30 }, () => s.req('POST', '/v1/agents', { body: { name, template_id: 'chat' } })),
+    );
+    const id = uid('same-id');
+    const byId = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        s.req('POST', '/v1/agents', { body: { id, name: uid(`n${i}`), template_id: 'chat' } }),
+      ),
+    );
+    for (const rs of [byName, byId]) {
+      assert.equal(rs.filter((r) => r.status === 201).length, 1);
+      assert.equal(rs.filter((r) => r.status === 409).length, 29);
+    }
+    const list = (await s.req('GET', '/v1/agents')).json;
+    assert.equal(list.filter((a) => a.name === name).length, 1);
+    assert.equal(list.filter((a) => a.id === id).length, 1);
+  });
+
+  test('10 concurrent renames to one name: exactly one wins', T, async () => {
+    const ids = [];
+    for (let i = 0; i < 10; i++) ids.push(await createAgent(s));
+    const target = uid('Target');
+    const rs = await Promise.all(
+      ids.map((id) => s.req('PUT', `/v1/agents/${id}`, { body: { name: target } })),
+    );
+    assert.equal(rs.filter((r) => r.status === 200).length, 1);
+    assert.equal(rs.filter((r) => r.status === 409).length, 9);
+    const list = (await s.req('GET', '/v1/agents')).json;
+    assert.equal(list.filter((a) => a.name === target).length, 1);
+  });
+
+  test('10 users racing for one new session: one owner, the rest 403', T, async () => {
+    const sid = uid('owner-race');
+    const rs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        chat(s, { model: 'demo', messages: [user(`u${i}`)], metadata: { session_id: sid, user_id: `user-${i}` } }),
+      ),
+    );
+    const ok = rs.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1);
+    rs.filter((r) => r.status !== 200).forEach((r) => assert.equal(r.status, 403, r.text));
+    const g = (await s.req('GET', `/v1/sessions/${sid}`)).json;
+    assert.equal(g.user_id, ok[0].json.metadata.user_id);
+    assert.equal(g.message_count, 2);
+  });
+
+  test('two agents racing for one new session: one agent owns it, the other gets 400', T, async () => {
+    const other = await createAgent(s);
+    const sid = uid('agent-race');
+    const rs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        chat(s, { model: i % 2 ? other : 'demo', messages: [user(`m${i}`)], metadata: { session_id: sid } }),
+      ),
+    );
+    const g = (await s.req('GET', `/v1/sessions/${sid}`)).json;
+    rs.forEach((r, i) => {
+      const mine = (i % 2 ? other : 'demo') === g.agent_id;
+      assert.equal(r.status, mine ? 200 : 400, r.text);
+    });
+    assert.equal(g.message_count, 10);
+  });
+});
