@@ -310,4 +310,29 @@ describe('504: turn timeout', () => {
     await check();
     assert.equal((await s.req('GET', '/ping')).status, 200);
   });
+
+  test('stream:true also gets a JSON 504; the session keeps working', { timeout: 30000 }, async () => {
+    const id = await createAgent(s, { llm_config_id: 'slow3' });
+    const sid = uid('after-504');
+    const t0 = Date.now();
+    const r = await s.req('POST', '/v1/chat/completions', {
+      body: { model: id, messages: [{ role: 'user', content: 'slow' }], stream: true, metadata: { session_id: sid } },
+    });
+    assertError(r, 504);
+    assert.ok(Date.now() - t0 < 2900);
+    const up = await s.req('PUT', `/v1/agents/${id}`, { body: { llm_config_id: 'test' } });
+    assert.equal(up.status, 200);
+    const next = await chat(s, {
+      model: id,
+      messages: [{ role: 'user', content: 'fast now' }],
+      metadata: { session_id: sid },
+    });
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.json.usage.prompt_tokens, 2, 'the timed-out turn is not in the history');
+    const g = await s.req('GET', `/v1/sessions/${sid}`);
+    assert.deepEqual(
+      g.json.messages.map((m) => m.role),
+      ['user', 'assistant'],
+    );
+  });
 });

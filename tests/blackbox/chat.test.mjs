@@ -58,6 +58,16 @@ describe('non-stream reply', () => {
     assert.equal(m.provider, 'test');
   });
 
+  test('trailing slash works for POST too', T, async () => {
+    const r = await s.req('POST', '/v1/chat/completions/', {
+      body: { model: 'demo', messages: [user('hi')] },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(contentOf(r), MOCK_REPLY);
+    const a = await s.req('POST', '/v1/agents/', { body: { name: 'slash agent', template_id: 'chat' } });
+    assert.equal(a.status, 201, a.text);
+  });
+
   test('ids differ between calls; user_id echoed', T, async () => {
     const a = await chat(s, { model: 'demo', messages: [user('a')], metadata: { user_id: 'u1' } });
     const b = await chat(s, { model: 'demo', messages: [user('b')], metadata: { user_id: 'u1' } });
