@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   {
     caf::actor_system sys{cfg};
     actors::runtime_options ropts;
-    ropts.session.turn_timeout =
+    ropts.turn_timeout =
         std::chrono::milliseconds(static_cast<std::int64_t>(opts.turn_timeout_s * 1000));
     ropts.max_config_bytes = opts.max_config_bytes;
     auto rt = actors::start_runtime(sys, std::move(backends), services, ropts);

@@ -64,7 +64,13 @@ struct session_turn {
   agent_actor agent;
 };
 
-using session_actor = caf::typed_actor<caf::replies_to<session_turn>::with<turn_done>>;
+// Watchdog → session: the turn with this id ran out of time.
+struct turn_expired {
+  std::uint64_t turn = 0;
+};
+
+using session_actor = caf::typed_actor<caf::replies_to<session_turn>::with<turn_done>,
+                                       caf::reacts_to<turn_expired>>;
 
 // ---- agent repository ------------------------------------------------------
 
@@ -160,6 +166,7 @@ TROUPE_LOCAL_MESSAGE(llm_result)
 TROUPE_LOCAL_MESSAGE(turn_input)
 TROUPE_LOCAL_MESSAGE(agent_changed)
 TROUPE_LOCAL_MESSAGE(session_turn)
+TROUPE_LOCAL_MESSAGE(turn_expired)
 TROUPE_LOCAL_MESSAGE(create_agent)
 TROUPE_LOCAL_MESSAGE(update_agent)
 TROUPE_LOCAL_MESSAGE(set_agent_status)

@@ -4,7 +4,14 @@
 #include "actors/scheduler.hpp"
 #include "actors/session_repository.hpp"
 
+#include <algorithm>
+
 namespace troupe::actors {
+
+std::chrono::milliseconds watchdog_tick(std::chrono::milliseconds turn_timeout) {
+  // A 504 comes at most ~5% (and at most 100 ms) after the deadline.
+  return std::clamp(turn_timeout / 20, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
+}
 
 runtime start_runtime(caf::actor_system& sys, storage::backends backends,
                       const domain::services_config& services, runtime_options opts) {
@@ -13,8 +20,10 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
   rt.sessions = spawn_session_repository(sys, std::move(backends.sessions));
   rt.agents = spawn_agent_repository(sys, std::move(backends.agents), rt.sessions,
                                      opts.max_config_bytes);
+  auto deadlines = std::make_shared<turn_deadlines>(opts.turn_timeout);
+  rt.watchdog = spawn_turn_watchdog(sys, deadlines, watchdog_tick(opts.turn_timeout));
   rt.scheduler = spawn_scheduler(sys, rt.agents, rt.sessions,
-                                 default_factory(rt.providers, rt.sessions, opts.session));
+                                 default_factory(rt.providers, rt.sessions, {deadlines}));
   caf::anon_send(rt.agents, subscribe{rt.scheduler});
   caf::anon_send(rt.sessions, subscribe{rt.scheduler});
   return rt;
@@ -24,6 +33,7 @@ void stop_runtime(caf::actor_system&, const runtime& rt) {
   // Live sessions and agents are spawned by the scheduler, not linked to it:
   // the system's shutdown in main waits for them; here the roots go.
   caf::anon_send_exit(rt.scheduler, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(rt.watchdog, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.agents, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.sessions, caf::exit_reason::user_shutdown);
   for (auto& [name, p] : rt.providers->entries)

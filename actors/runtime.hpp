@@ -12,7 +12,7 @@
 namespace troupe::actors {
 
 struct runtime_options {
-  session_options session;
+  std::chrono::milliseconds turn_timeout{120000};
   std::size_t max_config_bytes = 64 << 10;
 };
 
@@ -21,10 +21,14 @@ struct runtime {
   session_repo_actor sessions;
   scheduler_actor scheduler;
   std::shared_ptr<const provider_directory> providers;
+  caf::actor watchdog;
 };
 
 runtime start_runtime(caf::actor_system& sys, storage::backends backends,
                       const domain::services_config& services, runtime_options opts);
+
+// How often the watchdog looks for expired turns.
+std::chrono::milliseconds watchdog_tick(std::chrono::milliseconds turn_timeout);
 
 // Stops every actor of the runtime (after the HTTP server stopped).
 void stop_runtime(caf::actor_system& sys, const runtime& rt);

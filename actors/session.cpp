@@ -19,32 +19,35 @@ struct session_state {
   session_repo_actor repo;
   session_options opts;
   bool loaded = false;
-  bool busy = false;
   // The stored conversation. Shared read-only with the agent during a turn;
   // copied on append only if a reader still holds it.
   std::shared_ptr<domain::message_list> history = std::make_shared<domain::message_list>();
   // Set from storage, or by the first turn: who owns the session, which agent it talks to.
   std::optional<domain::session_info> info;
   std::deque<pending_turn> queue;
+  // The running turn and its id in the deadline registry (0: none). Replies
+  // for an id that is no longer current (timed out) are dropped.
+  std::optional<pending_turn> current;
+  std::uint64_t current_id = 0;
 };
 
 using self_ptr = session_actor::stateful_pointer<session_state>;
 
 void start_next(self_ptr self);
 
-void finish(self_ptr self, pending_turn& p, bool ok) {
-  p.rp.deliver(turn_done{ok});
-  self->state.busy = false;
+// Ends the running turn: answers the scheduler and moves on.
+void finish(self_ptr self, bool ok, const domain::api_error* error = nullptr) {
+  auto& st = self->state;
+  if (error) st.current->turn.turn.reply->fail(*error);
+  st.current->rp.deliver(turn_done{ok});
+  st.current.reset();
+  st.current_id = 0;
   start_next(self);
 }
 
-void fail(self_ptr self, pending_turn& p, const domain::api_error& e) {
-  p.turn.turn.reply->fail(e);
-  finish(self, p, false);
-}
-
 // Who may use this session with which agent; nullopt when the turn may run.
-std::optional<domain::api_error> refuse(const session_state& st, const domain::completion_request& req) {
+std::optional<domain::api_error> refuse(const session_state& st,
+                                        const domain::completion_request& req) {
   if (!st.info) return std::nullopt;
   if (st.info->agent_id != req.model)
     return domain::bad_request("session '" + st.id + "' belongs to agent '" + st.info->agent_id +
@@ -56,9 +59,9 @@ std::optional<domain::api_error> refuse(const session_state& st, const domain::c
   return std::nullopt;
 }
 
-void store(self_ptr self, pending_turn p, llm_result r, std::size_t new_begin) {
+void store(self_ptr self, llm_result r, std::size_t new_begin) {
   auto& st = self->state;
-  auto& req = *p.turn.turn.request;
+  auto& req = *st.current->turn.turn.request;
   auto now = domain::now_ms();
   auto info = *st.info;
   info.last_activity_ms = now;
@@ -75,35 +78,51 @@ void store(self_ptr self, pending_turn p, llm_result r, std::size_t new_begin) {
             st.history->insert(st.history->end(), added.begin(), added.end());
             st.info->last_activity_ms = now;
             st.info->message_count = static_cast<std::int64_t>(st.history->size());
-            p.turn.turn.reply->complete(r);
-            finish(self, p, true);
+            st.current->turn.turn.reply->complete(r);
+            finish(self, true);
           },
-          [=](caf::error& e) mutable { fail(self, p, to_api_error(e)); });
+          [=](caf::error& e) {
+            auto err = to_api_error(e);
+            finish(self, false, &err);
+          });
 }
 
-void run(self_ptr self, pending_turn p) {
+void run(self_ptr self) {
   auto& st = self->state;
-  auto& req = *p.turn.turn.request;
+  auto& turn = st.current->turn;
+  auto& req = *turn.turn.request;
   if (!st.info) {  // the first turn claims the session
     auto now = domain::now_ms();
     st.info = domain::session_info{st.id, req.model, req.user_id, now, now, 0};
   }
   turn_input in;
-  in.request = p.turn.turn.request;
+  in.request = turn.turn.request;
   in.instructions_end = domain::leading_system_count(req.messages);
   in.new_begin = domain::new_messages_begin(*st.history, req.messages, in.instructions_end);
   in.history = st.history;
-  in.reply = p.turn.turn.reply;
+  in.reply = turn.turn.reply;
   auto new_begin = in.new_begin;
-  auto agent = p.turn.agent;
-  self->request(agent, st.opts.turn_timeout, std::move(in))
-      .then([=](llm_result& r) mutable { store(self, std::move(p), std::move(r), new_begin); },
-            [=](caf::error& e) mutable { fail(self, p, to_api_error(e)); });
+  auto id = st.opts.deadlines->start(self);
+  st.current_id = id;
+  self->request(turn.agent, caf::infinite, std::move(in))
+      .then(
+          [=](llm_result& r) {
+            if (self->state.current_id != id) return;  // it timed out meanwhile
+            self->state.opts.deadlines->stop(id);
+            self->state.current_id = 0;  // storing is not subject to the turn timeout
+            store(self, std::move(r), new_begin);
+          },
+          [=](caf::error& e) {
+            if (self->state.current_id != id) return;
+            self->state.opts.deadlines->stop(id);
+            auto err = to_api_error(e);
+            finish(self, false, &err);
+          });
 }
 
 void start_next(self_ptr self) {
   auto& st = self->state;
-  while (st.loaded && !st.busy && !st.queue.empty()) {
+  while (st.loaded && !st.current && !st.queue.empty()) {
     auto p = std::move(st.queue.front());
     st.queue.pop_front();
     if (auto refusal = refuse(st, *p.turn.turn.request)) {
@@ -111,9 +130,17 @@ void start_next(self_ptr self) {
       p.rp.deliver(turn_done{false});
       continue;
     }
-    st.busy = true;
-    run(self, std::move(p));
+    st.current = std::move(p);
+    run(self);
   }
+}
+
+void fail_all_waiting(self_ptr self, const domain::api_error& err) {
+  for (auto& p : self->state.queue) {
+    p.turn.turn.reply->fail(err);
+    p.rp.deliver(turn_done{false});
+  }
+  self->state.queue.clear();
 }
 
 session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
@@ -121,7 +148,7 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
   auto& st = self->state;
   st.id = std::move(id);
   st.repo = std::move(repo);
-  st.opts = opts;
+  st.opts = std::move(opts);
   st.loaded = fresh;
   if (!fresh) {
     self->request(st.repo, caf::infinite, load_session{st.id})
@@ -136,12 +163,7 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
             [=](caf::error& e) {
               // Nothing to run turns on: fail what waits and let the next
               // request start a fresh actor that tries again.
-              auto err = to_api_error(e);
-              for (auto& p : self->state.queue) {
-                p.turn.turn.reply->fail(err);
-                p.rp.deliver(turn_done{false});
-              }
-              self->state.queue.clear();
+              fail_all_waiting(self, to_api_error(e));
               self->quit(e);
             });
   }
@@ -152,6 +174,13 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
         start_next(self);
         return rp;
       },
+      [=](const turn_expired& m) {
+        if (self->state.current_id != m.turn) return;
+        auto err = domain::gateway_timeout("the agent did not answer within " +
+                                           std::to_string(self->state.opts.deadlines->timeout().count()) +
+                                           " ms");
+        finish(self, false, &err);
+      },
   };
 }
 
@@ -159,7 +188,7 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
 
 session_actor spawn_session(caf::actor_system& sys, std::string id, bool fresh,
                             session_repo_actor repo, session_options opts) {
-  return sys.spawn(session, std::move(id), fresh, std::move(repo), opts);
+  return sys.spawn(session, std::move(id), fresh, std::move(repo), std::move(opts));
 }
 
 }  // namespace troupe::actors

@@ -1,15 +1,16 @@
 #pragma once
 // One live conversation. Runs one turn at a time in arrival order; a turn is
 // stored (new messages and reply together) only once it completed.
-#include <chrono>
+#include <memory>
 #include <string>
 
 #include "actors/messages.hpp"
+#include "actors/turn_deadlines.hpp"
 
 namespace troupe::actors {
 
 struct session_options {
-  std::chrono::milliseconds turn_timeout{120000};
+  std::shared_ptr<turn_deadlines> deadlines;  // 504 for turns that take too long
 };
 
 // `fresh`: the id was just generated, so there is nothing to load.

@@ -23,6 +23,7 @@ actors::session_actor::behavior_type crashing_session(actors::session_actor::poi
       [](actors::session_turn&) -> caf::result<actors::turn_done> {
         throw std::runtime_error("session blew up");
       },
+      [](const actors::turn_expired&) {},
   };
 }
 
@@ -57,7 +58,8 @@ struct fixture {
     services.providers["test"].name = "test";
     services.providers["test"].type = "test";
     services.default_provider = "test";
-    auto real = actors::default_factory(actors::spawn_providers(*sys, services), sessions, {5s});
+    auto deadlines = std::make_shared<actors::turn_deadlines>(std::chrono::seconds(5));
+    auto real = actors::default_factory(actors::spawn_providers(*sys, services), sessions, {deadlines});
     actors::actor_factory f;
     f.make_session = [this, real](caf::actor_system& sys, const std::string& id, bool fresh) {
       int n;

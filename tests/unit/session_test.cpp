@@ -55,6 +55,7 @@ caf::behavior fake_agent(caf::event_based_actor* self, std::shared_ptr<observati
           std::lock_guard<std::mutex> g{obs->mu};
           --obs->running;
         }
+        if (f.content == "hang") return;  // never answers
         if (f.content == "fail")
           f.rp.deliver(actors::to_caf_error(domain::internal_error("provider failed")));
         else
@@ -69,16 +70,25 @@ struct fixture {
   actors::session_repo_actor repo;
   std::shared_ptr<observations> obs = std::make_shared<observations>();
   actors::agent_actor agent;
+  std::shared_ptr<actors::turn_deadlines> deadlines =
+      std::make_shared<actors::turn_deadlines>(std::chrono::milliseconds(300));
+  caf::actor watchdog;
 
   fixture() {
     cfg.set("scheduler.max-threads", 4);
     sys = std::make_unique<caf::actor_system>(cfg);
     repo = actors::spawn_session_repository(*sys, std::make_shared<storage::memory_session_store>());
     agent = caf::actor_cast<actors::agent_actor>(sys->spawn(fake_agent, obs));
+    watchdog = actors::spawn_turn_watchdog(*sys, deadlines, std::chrono::milliseconds(10));
   }
   ~fixture() {
     caf::anon_send_exit(repo, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(watchdog, caf::exit_reason::user_shutdown);
+  }
+
+  actors::session_actor session(const std::string& id, bool fresh) {
+    return actors::spawn_session(*sys, id, fresh, repo, {deadlines});
   }
 
   domain::message_list stored(const std::string& id) {
@@ -94,13 +104,13 @@ struct fixture {
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(turns_run_one_at_a_time_in_arrival_order, fixture) {
-  auto session = actors::spawn_session(*sys, "s1", true, repo, {5s});
+  auto s1 = session("s1", true);
   caf::scoped_actor self{*sys};
   constexpr int n = 30;
   std::vector<testing::turn_with_sink> turns;
   for (int i = 0; i < n; ++i) turns.push_back(testing::make_turn("a", "s1", "m" + std::to_string(i)));
   std::atomic<int> ok{0};
-  for (auto& t : turns) self->send(session, actors::session_turn{t.turn, agent});
+  for (auto& t : turns) self->send(s1, actors::session_turn{t.turn, agent});
   for (int i = 0; i < n; ++i)
     self->receive([&](const actors::turn_done& d) { ok += d.ok; },
                   caf::after(5s) >> [&] { BOOST_FAIL("a turn never finished"); });
@@ -124,15 +134,15 @@ BOOST_FIXTURE_TEST_CASE(turns_run_one_at_a_time_in_arrival_order, fixture) {
     BOOST_TEST((history[2 * i + 1].role == domain::role::assistant));
     BOOST_TEST(history[2 * i + 1].content == "echo m" + std::to_string(i));
   }
-  caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(s1, caf::exit_reason::user_shutdown);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_failed_turn_stores_nothing, fixture) {
-  auto session = actors::spawn_session(*sys, "s2", true, repo, {5s});
+  auto s2 = session("s2", true);
   caf::scoped_actor self{*sys};
   for (auto content : {"first", "fail", "third"}) {
     auto t = testing::make_turn("a", "s2", content);
-    self->request(session, 5s, actors::session_turn{t.turn, agent})
+    self->request(s2, 5s, actors::session_turn{t.turn, agent})
         .receive([&](const actors::turn_done&) {}, [&](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
     BOOST_REQUIRE(t.sink->wait());
     BOOST_TEST(t.sink->status() == (std::string(content) == "fail" ? 500 : 200));
@@ -141,7 +151,7 @@ BOOST_FIXTURE_TEST_CASE(a_failed_turn_stores_nothing, fixture) {
   BOOST_REQUIRE(history.size() == 4u);
   BOOST_TEST(history[0].content == "first");
   BOOST_TEST(history[2].content == "third");
-  caf::anon_send_exit(session, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(s2, caf::exit_reason::user_shutdown);
 }
 
 BOOST_FIXTURE_TEST_CASE(another_user_is_refused_and_history_reloads, fixture) {
@@ -153,14 +163,38 @@ BOOST_FIXTURE_TEST_CASE(another_user_is_refused_and_history_reloads, fixture) {
     BOOST_REQUIRE(t.sink->wait());
     return t.sink->status();
   };
-  auto first = actors::spawn_session(*sys, "s3", true, repo, {5s});
+  auto first = session("s3", true);
   BOOST_TEST(run(first, "hello", "alice") == 200);
   BOOST_TEST(run(first, "intrude", "bob") == 403);
   caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
   // A fresh actor for the same id loads the stored owner and history.
-  auto second = actors::spawn_session(*sys, "s3", false, repo, {5s});
+  auto second = session("s3", false);
   BOOST_TEST(run(second, "intrude", "bob") == 403);
   BOOST_TEST(run(second, "again", "alice") == 200);
   BOOST_TEST(stored("s3").size() == 4u);
   caf::anon_send_exit(second, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_turn_that_takes_too_long_is_504_and_the_next_runs, fixture) {
+  auto s = session("s4", true);
+  caf::scoped_actor self{*sys};
+  auto hang = testing::make_turn("a", "s4", "hang");
+  auto next = testing::make_turn("a", "s4", "after");
+  auto start = std::chrono::steady_clock::now();
+  self->send(s, actors::session_turn{hang.turn, agent});
+  self->send(s, actors::session_turn{next.turn, agent});
+  BOOST_REQUIRE(hang.sink->wait());
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+  BOOST_TEST(hang.sink->status() == 504);
+  BOOST_TEST(waited >= 300);
+  BOOST_TEST(waited < 2000);
+  BOOST_REQUIRE(next.sink->wait());
+  BOOST_TEST(next.sink->status() == 200);
+  auto history = stored("s4");
+  BOOST_REQUIRE(history.size() == 2u);  // the timed-out turn left nothing behind
+  BOOST_TEST(history[0].content == "after");
+  BOOST_TEST(deadlines->size() == 0u);
+  caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
 }
