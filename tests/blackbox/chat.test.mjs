@@ -124,6 +124,13 @@ describe('non-stream reply', () => {
       assert.equal(r.json.choices[0].finish_reason, 'length', key);
       assert.equal(r.json.usage.completion_tokens, 2, key);
     }
+    const one = await chat(s, { model: 'demo', messages: [user('hi')], max_tokens: 1 });
+    assert.equal(contentOf(one), 'Test ');
+    assert.equal(one.json.choices[0].finish_reason, 'length');
+    // Exactly the reply's length: the reply is complete, so "stop".
+    const five = await chat(s, { model: 'demo', messages: [user('hi')], max_tokens: 5 });
+    assert.equal(contentOf(five), MOCK_REPLY);
+    assert.equal(five.json.choices[0].finish_reason, 'stop');
     const big = await chat(s, { model: 'demo', messages: [user('hi')], max_tokens: 100 });
     assert.equal(contentOf(big), MOCK_REPLY);
     assert.equal(big.json.choices[0].finish_reason, 'stop');
