@@ -34,6 +34,7 @@ domain::sampling_params effective_params(const domain::sampling_params& requeste
 
 agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::agent_config> config,
                                  std::shared_ptr<const provider_directory> providers) {
+  self->set_exception_handler(log_and_stop);
   self->state.set(std::move(config));
   self->state.providers = std::move(providers);
   return {

@@ -1,6 +1,7 @@
 #include "actors/errors.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 namespace troupe::actors {
 
@@ -25,6 +26,18 @@ domain::api_error to_api_error(const caf::error& e) {
   if (e == caf::sec::request_timeout)
     return domain::gateway_timeout("the agent did not answer in time");
   return domain::internal_error("internal error: " + caf::to_string(e));
+}
+
+caf::error log_and_stop(caf::scheduled_actor* self, std::exception_ptr& eptr) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(eptr);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  spdlog::error("actor {} ({}) failed: {}", self->id(), self->name(), what);
+  return caf::make_error(caf::exit_reason::unhandled_exception);
 }
 
 }  // namespace troupe::actors

@@ -16,11 +16,16 @@ domain::api_error to_api_error(const caf::error& e);
 }  // namespace troupe::actors
 
 #include <caf/result.hpp>
+#include <caf/scheduled_actor.hpp>
 #include <fmt/format.h>
 
 #include "storage/agent_store.hpp"
 
 namespace troupe::actors {
+
+// Exception handler for our actors: logs through spdlog (CAF's own logger is
+// compiled out in Debian) and stops the actor; its supervisor takes over.
+caf::error log_and_stop(caf::scheduled_actor* self, std::exception_ptr& eptr);
 
 // Runs a repository operation: api_error and storage failures become the
 // request's error reply instead of killing the repository actor.

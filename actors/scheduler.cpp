@@ -79,6 +79,7 @@ void stop_session(self_ptr self, std::unordered_map<std::string, live_session>::
 
 scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
                                          session_repo_actor sessions, actor_factory factory) {
+  self->set_exception_handler(log_and_stop);
   auto& st = self->state;
   st.agent_repo = std::move(agents);
   st.session_repo = std::move(sessions);

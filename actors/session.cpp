@@ -145,6 +145,7 @@ void fail_all_waiting(self_ptr self, const domain::api_error& err) {
 
 session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
                                      session_repo_actor repo, session_options opts) {
+  self->set_exception_handler(log_and_stop);
   auto& st = self->state;
   st.id = std::move(id);
   st.repo = std::move(repo);

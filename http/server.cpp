@@ -144,8 +144,14 @@ int run_server(api_context& ctx) {
             // Bodies over --max-body-bytes get a 413 from the handler; RESTinio
             // drops the connection only far above that.
             .max_pipelined_requests(1)
-            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(
-                std::max<std::size_t>(16u << 20, o.max_body_bytes * 4)));
+            // Header sizes are capped too, so no request can grow memory without bound.
+            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                          .max_body_size(std::max<std::size_t>(16u << 20,
+                                                                               o.max_body_bytes * 4))
+                                          .max_url_size(64u << 10)
+                                          .max_field_name_size(8u << 10)
+                                          .max_field_value_size(64u << 10)
+                                          .max_field_count(256));
       }};
   try {
     server.open_sync();
