@@ -3,6 +3,7 @@
 
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "actors/agent_repository.hpp"
 #include "actors/providers/provider_directory.hpp"
@@ -131,7 +132,12 @@ BOOST_FIXTURE_TEST_CASE(a_crashed_session_answers_500_and_restarts, fixture) {
   // Other sessions never noticed.
   BOOST_TEST(turn("a1", "other") == 200);
   BOOST_TEST(session_spawns["other"] == 1);
+  // The count follows the reply (the session answers first, then reports).
   auto h = health();
+  for (int i = 0; i < 200 && h.total_completions < 3u; ++i) {
+    std::this_thread::sleep_for(5ms);
+    h = health();
+  }
   BOOST_TEST(h.live_sessions == 2u);
   BOOST_TEST(h.total_completions == 3u);
   BOOST_TEST(h.agents == 1u);
