@@ -56,33 +56,46 @@ void write_head(writer& w, const completion_meta& m, const char* object) {
   w.String(m.model);
 }
 
-// One chunk with a single choice; `fill_delta` writes the delta's members.
+// One SSE event: a chat.completion.chunk whose members between the head and
+// the metadata `fill` writes.
 template <class F>
-std::string chunk(const completion_meta& m, F fill_delta, const char* finish_reason) {
+std::string sse_event(const completion_meta& m, F fill) {
   json_out out;
   auto& w = out.w;
   w.StartObject();
   write_head(w, m, "chat.completion.chunk");
-  w.Key("choices");
-  w.StartArray();
-  w.StartObject();
-  w.Key("index");
-  w.Int(0);
-  w.Key("delta");
-  w.StartObject();
-  fill_delta(w);
-  w.EndObject();
-  w.Key("finish_reason");
-  if (finish_reason)
-    w.String(finish_reason);
-  else
-    w.Null();
-  w.EndObject();
-  w.EndArray();
+  fill(w);
   write_metadata(w, m);
   w.EndObject();
   return "data: " + out.str() + "\n\n";
 }
+
+// A chunk with a single choice; `fill_delta` writes the delta's members and
+// `extra` any top-level members after the choices.
+template <class F, class G>
+std::string chunk(const completion_meta& m, F fill_delta, const char* finish_reason, G extra) {
+  return sse_event(m, [&](writer& w) {
+    w.Key("choices");
+    w.StartArray();
+    w.StartObject();
+    w.Key("index");
+    w.Int(0);
+    w.Key("delta");
+    w.StartObject();
+    fill_delta(w);
+    w.EndObject();
+    w.Key("finish_reason");
+    if (finish_reason)
+      w.String(finish_reason);
+    else
+      w.Null();
+    w.EndObject();
+    w.EndArray();
+    extra(w);
+  });
+}
+
+void nothing(writer&) {}
 
 }  // namespace
 
@@ -137,7 +150,7 @@ std::string sse_role_chunk(const completion_meta& m) {
         w.Key("content");
         w.String("");
       },
-      nullptr);
+      nullptr, nothing);
 }
 
 std::string sse_content_chunk(const completion_meta& m, std::string_view text) {
@@ -147,50 +160,28 @@ std::string sse_content_chunk(const completion_meta& m, std::string_view text) {
         w.Key("content");
         w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
       },
-      nullptr);
+      nullptr, nothing);
 }
 
 std::string sse_finish_chunk(const completion_meta& m, std::string_view finish_reason) {
   std::string reason(finish_reason);
-  return chunk(m, [](writer&) {}, reason.c_str());
+  return chunk(m, nothing, reason.c_str(), nothing);
 }
 
 std::string sse_usage_chunk(const completion_meta& m, const usage& u) {
-  json_out out;
-  auto& w = out.w;
-  w.StartObject();
-  write_head(w, m, "chat.completion.chunk");
-  w.Key("choices");
-  w.StartArray();
-  w.EndArray();
-  write_usage(w, u);
-  write_metadata(w, m);
-  w.EndObject();
-  return "data: " + out.str() + "\n\n";
+  return sse_event(m, [&](writer& w) {
+    w.Key("choices");
+    w.StartArray();
+    w.EndArray();
+    write_usage(w, u);
+  });
 }
 
 std::string sse_error_chunk(const completion_meta& m, const api_error& e) {
-  json_out out;
-  auto& w = out.w;
-  w.StartObject();
-  write_head(w, m, "chat.completion.chunk");
-  w.Key("choices");
-  w.StartArray();
-  w.StartObject();
-  w.Key("index");
-  w.Int(0);
-  w.Key("delta");
-  w.StartObject();
-  w.EndObject();
-  w.Key("finish_reason");
-  w.String("error");
-  w.EndObject();
-  w.EndArray();
-  w.Key("error");
-  write_error_object(w, e);
-  write_metadata(w, m);
-  w.EndObject();
-  return "data: " + out.str() + "\n\n";
+  return chunk(m, nothing, "error", [&](writer& w) {
+    w.Key("error");
+    write_error_object(w, e);
+  });
 }
 
 std::int64_t count_words(std::string_view text) {

@@ -25,6 +25,17 @@ auto reply_agent(std::shared_ptr<http_sink> sink) {
   return [sink](const actors::agent_reply& r) { sink->send(200, domain::encode_agent(r.agent)); };
 }
 
+// GET of one agent, as an agent or as a model: 200 with `encode(agent)`, or `missing`.
+template <class Encode>
+void get_one(const api_context& ctx, const exchange& x, Encode encode, domain::api_error missing) {
+  auto sink = x.sink;
+  ask(ctx, ctx.rt.agents, actors::get_agent{x.params[0]}, sink,
+      [sink, encode, missing](const actors::found_agent& f) {
+        if (!f.agent) return actors::send_error(*sink, missing);
+        sink->send(200, encode(*f.agent));
+      });
+}
+
 }  // namespace
 
 void add_agent_routes(router& r, const api_context& ctx) {
@@ -51,12 +62,7 @@ void add_agent_routes(router& r, const api_context& ctx) {
   });
 
   r.add(http_method_get(), "/v1/agents/:id", [&ctx](const exchange& x) {
-    auto sink = x.sink;
-    auto id = x.params[0];
-    ask(ctx, ctx.rt.agents, actors::get_agent{id}, sink, [sink, id](const actors::found_agent& f) {
-      if (!f.agent) return actors::send_error(*sink, agent_not_found(id));
-      sink->send(200, domain::encode_agent(*f.agent));
-    });
+    get_one(ctx, x, domain::encode_agent, agent_not_found(x.params[0]));
   });
 
   r.add(http_method_put(), "/v1/agents/:id", [&ctx](const exchange& x) {
@@ -90,14 +96,9 @@ void add_agent_routes(router& r, const api_context& ctx) {
   });
 
   r.add(http_method_get(), "/v1/models/:id", [&ctx](const exchange& x) {
-    auto sink = x.sink;
-    auto id = x.params[0];
-    ask(ctx, ctx.rt.agents, actors::get_agent{id}, sink, [sink, id](const actors::found_agent& f) {
-      if (!f.agent)
-        return actors::send_error(
-            *sink, domain::not_found("model '" + id + "' does not exist", "model_not_found", "model"));
-      sink->send(200, domain::encode_model(*f.agent));
-    });
+    get_one(ctx, x, domain::encode_model,
+            domain::not_found("model '" + x.params[0] + "' does not exist", "model_not_found",
+                              "model"));
   });
 }
 
