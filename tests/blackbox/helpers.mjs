@@ -131,7 +131,10 @@ export async function startServer({
     }
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`troupe did not answer /ping within ${startTimeoutMs} ms:\n${stderr}`);
+      throw new Error(
+        `troupe (pid ${proc.pid}, still running) did not answer /ping on port ${port} ` +
+          `within ${startTimeoutMs} ms; args: ${all.join(' ')}\nstderr:\n${stderr}\nstdout:\n${stdout}`,
+      );
     }
     await sleep(25);
   }
@@ -291,9 +294,14 @@ export function rawSend(port, chunks, { timeoutMs = 3000, host = '127.0.0.1', en
 }
 
 let tmpCounter = 0;
+let tmpDir = null;
 /** Writes a JSON (object) or text file under os.tmpdir(); returns its path. */
 export function writeTemp(name, content) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-bb-'));
+  if (!tmpDir) {
+    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-bb-'));
+    process.on('exit', () => fs.rmSync(tmpDir, { recursive: true, force: true }));
+  }
+  const dir = tmpDir;
   const p = path.join(dir, `${++tmpCounter}-${name}`);
   fs.writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
   return p;
