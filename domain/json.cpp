@@ -2,6 +2,7 @@
 
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -15,7 +16,34 @@ constexpr unsigned parse_flags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 }
 
+namespace {
+
+// Nesting depth outside strings; stops counting once past the limit.
+int nesting_depth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size() && deepest <= max_json_depth; ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
 void parse_json(std::string_view text, rapidjson::Document& doc) {
+  if (nesting_depth(text) > max_json_depth)
+    throw bad_request(fmt::format("JSON nested deeper than {} levels", max_json_depth), {},
+                      "json_too_deep");
   doc.Parse<parse_flags>(text.data(), text.size());
   if (doc.HasParseError())
     throw bad_request(fmt::format("invalid JSON body at offset {}: {}", doc.GetErrorOffset(),

@@ -18,7 +18,13 @@ namespace troupe::domain {
 
 using json_value = rapidjson::Value;
 
-// Parses `text` into `doc`; throws api_error 400 on malformed JSON or invalid UTF-8.
+// Deepest nesting of arrays and objects a request may have. Deeper input is
+// refused before parsing: later recursive walks (validation, re-serializing
+// a config) then cannot overflow the stack.
+inline constexpr int max_json_depth = 128;
+
+// Parses `text` into `doc`; throws api_error 400 on malformed JSON, invalid
+// UTF-8, or nesting deeper than max_json_depth.
 void parse_json(std::string_view text, rapidjson::Document& doc);
 
 // Parses and requires an object at the top level (422 otherwise).

@@ -27,8 +27,10 @@ bool authorized(const restinio::request_handle_t& req, const std::string& token)
   return false;
 }
 
+// Judged on the path as the router sees it ("//v1/x" routes as "/v1/x").
 bool is_api_path(std::string_view path) {
-  return path == "/v1" || path.rfind("/v1/", 0) == 0;
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  return path.rfind("v1", 0) == 0 && (path.size() == 2 || path[2] == '/');
 }
 
 class dispatcher {

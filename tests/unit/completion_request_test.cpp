@@ -79,6 +79,15 @@ BOOST_AUTO_TEST_CASE(value_errors_are_400) {
   BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"metadata":{"session_id":"a b"}})").substr(0, 3) == "400");
 }
 
+BOOST_AUTO_TEST_CASE(nesting_is_limited_outside_strings_only) {
+  auto nested = [](int depth) {
+    return R"({"model":"m",)" + msgs + R"(,"metadata":{"x":")" + std::string(500, '[') + R"("},"tools":)" +
+           std::string(depth, '[') + std::string(depth, ']') + "}";
+  };
+  BOOST_TEST(error_of(nested(120)) == "ok");  // brackets inside strings do not count
+  BOOST_TEST(error_of(nested(130)) == "400 ");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_json_and_bad_utf8_are_400) {
   BOOST_TEST(error_of("{").substr(0, 3) == "400");
   BOOST_TEST(error_of(R"({"model":"m"} trailing)").substr(0, 3) == "400");
