@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Created before the actor system and destroyed after it (see run_server).
+  restinio::asio_ns::io_context io;
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(opts.actor_threads));
   int rc = 0;
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
         spdlog::info("agents file {}: {} agents created", opts.agents, n);
       }
       http::api_context ctx{sys, rt, services, opts};
-      rc = http::run_server(ctx);
+      rc = http::run_server(ctx, io);
     } catch (const std::exception& e) {
       std::cerr << "troupe: " << e.what() << "\n";
       rc = 1;

@@ -1,5 +1,7 @@
 #include "actors/agent.hpp"
 
+#include <unordered_map>
+
 #include "actors/errors.hpp"
 #include "domain/templates.hpp"
 
@@ -11,6 +13,9 @@ struct agent_state {
   std::shared_ptr<const domain::agent_config> config;
   domain::chat_settings settings;  // parsed once per configuration
   std::shared_ptr<const provider_directory> providers;
+  // Turns waiting for their provider, so that they are answered if this actor stops.
+  std::unordered_map<std::uint64_t, caf::typed_response_promise<llm_result>> pending;
+  std::uint64_t next_call = 0;
 
   void set(std::shared_ptr<const domain::agent_config> c) {
     config = std::move(c);
@@ -32,9 +37,30 @@ domain::sampling_params effective_params(const domain::sampling_params& requeste
   return out;
 }
 
+template <class T>
+void answer(self_ptr self, std::uint64_t id, T&& x) {
+  auto it = self->state.pending.find(id);
+  if (it == self->state.pending.end()) return;
+  it->second.deliver(std::forward<T>(x));
+  self->state.pending.erase(it);
+}
+
+void fail_pending(self_ptr self, const caf::error& why) {
+  for (auto& [id, rp] : self->state.pending) rp.deliver(why);
+  self->state.pending.clear();
+}
+
 agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::agent_config> config,
                                  std::shared_ptr<const provider_directory> providers) {
-  self->set_exception_handler(log_and_stop);
+  self->set_exit_handler([=](caf::exit_msg& m) {
+    fail_pending(self, m.reason);
+    self->quit(m.reason);
+  });
+  self->set_exception_handler([=](caf::scheduled_actor* a, std::exception_ptr& e) {
+    auto reason = log_and_stop(a, e);
+    fail_pending(self, to_caf_error(domain::internal_error("the agent failed")));
+    return reason;
+  });
   self->state.set(std::move(config));
   self->state.providers = std::move(providers);
   return {
@@ -66,16 +92,18 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
         auto prefix = st.settings.response_prefix;
         if (!prefix.empty()) in.reply->delta(prefix);
         auto rp = self->make_response_promise<llm_result>();
+        auto id = st.next_call++;
+        st.pending.emplace(id, rp);
         self->request(provider->actor, caf::infinite, std::move(call))
             .then(
-                [=](llm_result& r) mutable {
+                [=](llm_result& r) {
                   if (!prefix.empty()) {
                     r.content.insert(0, prefix);
                     r.usage.completion_tokens += domain::count_words(prefix);
                   }
-                  rp.deliver(std::move(r));
+                  answer(self, id, std::move(r));
                 },
-                [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+                [=](caf::error& e) { answer(self, id, std::move(e)); });
         return rp;
       },
       [=](const agent_changed& m) { self->state.set(m.config); },

@@ -25,6 +25,8 @@ domain::api_error to_api_error(const caf::error& e) {
   }
   if (e == caf::sec::request_timeout)
     return domain::gateway_timeout("the agent did not answer in time");
+  if (e == caf::exit_reason::user_shutdown)
+    return domain::service_unavailable("the server is shutting down");
   return domain::internal_error("internal error: " + caf::to_string(e));
 }
 

@@ -70,10 +70,12 @@ void agent_arrived(self_ptr self, const std::string& id, found_agent& found) {
   for (auto& t : turns) route(self, std::move(t), actor);
 }
 
-void stop_session(self_ptr self, std::unordered_map<std::string, live_session>::iterator it) {
+// Stops a live session on purpose; its turns are answered with `why`.
+void stop_session(self_ptr self, std::unordered_map<std::string, live_session>::iterator it,
+                  const domain::api_error& why) {
   auto& st = self->state;
   st.monitored.erase(it->second.actor.address());
-  self->send_exit(it->second.actor, caf::exit_reason::user_shutdown);
+  self->send_exit(it->second.actor, to_caf_error(why));
   st.sessions.erase(it);
 }
 
@@ -125,21 +127,25 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
       },
       [=](const agent_removed& m) {
         auto& st = self->state;
+        auto gone = domain::not_found("agent '" + m.id + "' was deleted", "agent_not_found", "model");
         auto it = st.agents.find(m.id);
         if (it != st.agents.end()) {
           st.monitored.erase(it->second.address());
-          self->send_exit(it->second, caf::exit_reason::user_shutdown);
+          self->send_exit(it->second, to_caf_error(gone));
           st.agents.erase(it);
         }
         for (auto s = st.sessions.begin(); s != st.sessions.end();) {
           auto next = std::next(s);
-          if (s->second.agent_id == m.id) stop_session(self, s);
+          if (s->second.agent_id == m.id) stop_session(self, s, gone);
           s = next;
         }
       },
       [=](const session_removed& m) {
         auto it = self->state.sessions.find(m.id);
-        if (it != self->state.sessions.end()) stop_session(self, it);
+        if (it != self->state.sessions.end())
+          stop_session(self, it,
+                       domain::not_found("session '" + m.id + "' was deleted", "session_not_found",
+                                         "metadata.session_id"));
       },
       [=](const health_query&) -> caf::result<health_snapshot> {
         auto rp = self->make_response_promise<health_snapshot>();

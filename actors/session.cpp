@@ -135,17 +135,35 @@ void start_next(self_ptr self) {
   }
 }
 
-void fail_all_waiting(self_ptr self, const domain::api_error& err) {
-  for (auto& p : self->state.queue) {
+// Answers every turn this session holds; used when it stops for good.
+void fail_all(self_ptr self, const domain::api_error& err) {
+  auto& st = self->state;
+  if (st.current) {
+    st.opts.deadlines->stop(st.current_id);
+    st.queue.push_front(std::move(*st.current));
+    st.current.reset();
+    st.current_id = 0;
+  }
+  for (auto& p : st.queue) {
     p.turn.turn.reply->fail(err);
     p.rp.deliver(turn_done{false});
   }
-  self->state.queue.clear();
+  st.queue.clear();
 }
 
 session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
                                      session_repo_actor repo, session_options opts) {
-  self->set_exception_handler(log_and_stop);
+  // Stopped (its agent or the session was deleted, the server stops) or
+  // failed: every turn it holds still gets an answer.
+  self->set_exit_handler([=](caf::exit_msg& m) {
+    fail_all(self, to_api_error(m.reason));
+    self->quit(m.reason);
+  });
+  self->set_exception_handler([=](caf::scheduled_actor* a, std::exception_ptr& e) {
+    auto reason = log_and_stop(a, e);
+    fail_all(self, domain::internal_error("the session failed"));
+    return reason;
+  });
   auto& st = self->state;
   st.id = std::move(id);
   st.repo = std::move(repo);
@@ -164,7 +182,7 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
             [=](caf::error& e) {
               // Nothing to run turns on: fail what waits and let the next
               // request start a fresh actor that tries again.
-              fail_all_waiting(self, to_api_error(e));
+              fail_all(self, to_api_error(e));
               self->quit(e);
             });
   }

@@ -125,8 +125,7 @@ class shutdown_sequence {
 
 }  // namespace
 
-int run_server(api_context& ctx) {
-  restinio::asio_ns::io_context io;
+int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
   auto& o = ctx.opts;
   auto turn_timeout = ctx.request_timeout();
   server_t server{

@@ -3,8 +3,10 @@
 
 namespace troupe::http {
 
-// Serves until SIGINT or SIGTERM, then stops accepting, lets in-flight
-// requests finish for up to --drain-s, and returns the exit code.
-int run_server(api_context& ctx);
+// Serves on `io` until SIGINT or SIGTERM, then stops accepting, lets
+// in-flight requests finish for up to --drain-s, and returns the exit code.
+// `io` must outlive the actors: a request an actor still holds refers to it,
+// and a reply written after the server stopped is queued there and dropped.
+int run_server(api_context& ctx, restinio::asio_ns::io_context& io);
 
 }  // namespace troupe::http

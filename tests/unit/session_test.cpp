@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "actors/errors.hpp"
 #include "actors/session.hpp"
@@ -197,4 +198,23 @@ BOOST_FIXTURE_TEST_CASE(a_turn_that_takes_too_long_is_504_and_the_next_runs, fix
   BOOST_TEST(history[0].content == "after");
   BOOST_TEST(deadlines->size() == 0u);
   caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stopped_session_answers_every_turn_it_holds, fixture) {
+  auto s = session("s5", true);
+  caf::scoped_actor self{*sys};
+  auto running = testing::make_turn("a", "s5", "hang");
+  auto queued = testing::make_turn("a", "s5", "queued");
+  self->send(s, actors::session_turn{running.turn, agent});
+  self->send(s, actors::session_turn{queued.turn, agent});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the first one start
+  self->send_exit(s, actors::to_caf_error(domain::not_found("session 's5' was deleted")));
+  for (int i = 0; i < 2; ++i)
+    self->receive([](const actors::turn_done& d) { BOOST_TEST(!d.ok); },
+                  caf::after(std::chrono::seconds(2)) >> [] { BOOST_FAIL("a turn got no turn_done"); });
+  BOOST_REQUIRE(running.sink->wait(std::chrono::milliseconds(200)));
+  BOOST_REQUIRE(queued.sink->wait(std::chrono::milliseconds(200)));
+  BOOST_TEST(running.sink->status() == 404);
+  BOOST_TEST(queued.sink->status() == 404);
+  BOOST_TEST(deadlines->size() == 0u);
 }
