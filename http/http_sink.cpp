@@ -41,7 +41,7 @@ http_sink::http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_co
 
 http_sink::~http_sink() {
   // Every request gets an answer, even one whose actors forgot it.
-  std::lock_guard<std::mutex> guard{mu_};
+  std::lock_guard<std::recursive_mutex> guard{mu_};
   if (finished_) return;
   if (stream_) {
     finish_locked(200);
@@ -61,7 +61,7 @@ std::shared_ptr<http_sink> make_sink(const restinio::request_handle_t& req,
 }
 
 void http_sink::set_session(const std::string& id) {
-  std::lock_guard<std::mutex> guard{mu_};
+  std::lock_guard<std::recursive_mutex> guard{mu_};
   session_ = id;
 }
 
@@ -93,7 +93,7 @@ void http_sink::send(int status, std::string json_body) {
 }
 
 void http_sink::send_with_headers(int status, std::string json_body, const header_list& headers) {
-  std::lock_guard<std::mutex> guard{mu_};
+  std::lock_guard<std::recursive_mutex> guard{mu_};
   if (stream_ || !finish_locked(status)) return;
   auto r = req_->create_response(status_line(status));
   r.append_header(restinio::http_field::content_type, "application/json");
@@ -103,7 +103,7 @@ void http_sink::send_with_headers(int status, std::string json_body, const heade
 }
 
 void http_sink::send_empty(int status) {
-  std::lock_guard<std::mutex> guard{mu_};
+  std::lock_guard<std::recursive_mutex> guard{mu_};
   if (stream_ || !finish_locked(status)) return;
   req_->create_response(status_line(status)).done(watch_write());
 }
@@ -117,15 +117,34 @@ void http_sink::open_stream_locked() {
 }
 
 void http_sink::stream(std::string events) {
-  std::lock_guard<std::mutex> guard{mu_};
+  std::lock_guard<std::recursive_mutex> guard{mu_};
   if (finished_) return;
   open_stream_locked();
   stream_->append_chunk(std::move(events));
-  stream_->flush(watch_write());
+  // One write on the wire at a time: chunks that arrive meanwhile go out
+  // together when it completes (no delay for the first, fewer syscalls after).
+  if (flush_pending_) {
+    unflushed_ = true;
+    return;
+  }
+  flush_pending_ = true;
+  stream_->flush(after_flush());
+}
+
+restinio::write_status_cb_t http_sink::after_flush() {
+  return [self = shared_from_this()](const restinio::asio_ns::error_code& ec) {
+    if (ec) self->gone_.store(true, std::memory_order_relaxed);
+    std::lock_guard<std::recursive_mutex> guard{self->mu_};
+    self->flush_pending_ = false;
+    if (ec || self->finished_ || !self->unflushed_) return;
+    self->unflushed_ = false;
+    self->flush_pending_ = true;
+    self->stream_->flush(self->after_flush());
+  };
 }
 
 void http_sink::end_stream(std::string last_events) {
-  std::lock_guard<std::mutex> guard{mu_};
+  std::lock_guard<std::recursive_mutex> guard{mu_};
   if (finished_) return;
   open_stream_locked();
   finish_locked(200);

@@ -48,14 +48,19 @@ class http_sink final : public actors::reply_sink,
   void open_stream_locked();
   void log_access(int status);
   restinio::write_status_cb_t watch_write();
+  restinio::write_status_cb_t after_flush();
 
-  std::mutex mu_;
+  // Recursive: RESTinio may run a write callback inline when called on the
+  // connection's own strand.
+  std::recursive_mutex mu_;
   restinio::request_handle_t req_;
   std::shared_ptr<inflight_counter> inflight_;
   std::chrono::steady_clock::time_point start_;
   std::optional<stream_builder> stream_;
   std::string session_;
   bool finished_ = false;
+  bool flush_pending_ = false;  // a stream write is on the wire
+  bool unflushed_ = false;      // chunks appended while it was
   std::atomic<bool> gone_{false};
 };
 
