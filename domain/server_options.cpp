@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <thread>
 #include <fstream>
 #include <iostream>
 
@@ -53,12 +55,12 @@ parse_outcome parse_server_options(int argc, char** argv) {
   app.add_option("--max-config-bytes", o.max_config_bytes, "Stored agent configuration limit")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--http-threads", o.http_threads, "HTTP I/O threads")
+  app.add_option("--http-threads", o.http_threads, "HTTP I/O threads (0: half the cores)")
       ->capture_default_str()
-      ->check(CLI::Range(1u, 256u));
-  app.add_option("--actor-threads", o.actor_threads, "Actor scheduler threads")
+      ->check(CLI::Range(0u, 256u));
+  app.add_option("--actor-threads", o.actor_threads, "Actor scheduler threads (0: half the cores)")
       ->capture_default_str()
-      ->check(CLI::Range(1u, 256u));
+      ->check(CLI::Range(0u, 256u));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -69,6 +71,11 @@ parse_outcome parse_server_options(int argc, char** argv) {
     std::cerr << "troupe: " << e.what() << " (try --help)\n";
     return {std::nullopt, 2};
   }
+  // Measured on 2 cores: one HTTP and one actor thread beat two of each
+  // (fewer context switches); bigger machines split the cores evenly.
+  unsigned half = std::max(1u, std::thread::hardware_concurrency() / 2);
+  if (o.http_threads == 0) o.http_threads = half;
+  if (o.actor_threads == 0) o.actor_threads = half;
   if (!split_listen(o.listen, o.host, o.port)) {
     std::cerr << "troupe: --listen must be HOST:PORT, got '" << o.listen << "'\n";
     return {std::nullopt, 2};

@@ -19,8 +19,8 @@ struct server_options {
   double turn_timeout_s = 120;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_config_bytes = 64 << 10;
-  unsigned http_threads = 2;
-  unsigned actor_threads = 2;
+  unsigned http_threads = 0;   // 0: half the cores (at least 1)
+  unsigned actor_threads = 0;  // 0: half the cores (at least 1)
 };
 
 // Returns the options, or the process exit code when start-up must end here
