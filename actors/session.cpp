@@ -19,8 +19,10 @@ struct session_state {
   session_repo_actor repo;
   session_options opts;
   bool loaded = false;
-  // The stored conversation. Shared read-only with the agent during a turn;
-  // copied on append only if a reader still holds it.
+  // The newest part of the stored conversation (at least max_history_window
+  // messages when there are that many; info->message_count is the whole).
+  // Shared read-only with the agent during a turn; copied on change only if
+  // a reader still holds it.
   std::shared_ptr<domain::message_list> history = std::make_shared<domain::message_list>();
   // Set from storage, or by the first turn: who owns the session, which agent it talks to.
   std::optional<domain::session_info> info;
@@ -59,6 +61,19 @@ std::optional<domain::api_error> refuse(const session_state& st,
   return std::nullopt;
 }
 
+void append_history(session_state& st, const domain::message_list& added) {
+  constexpr auto keep = domain::max_history_window;
+  // Trim only once twice the window has piled up: an amortized copy, not one per turn.
+  bool trim = st.history->size() + added.size() > 2 * keep;
+  if (trim || st.history.use_count() > 1) {
+    auto from = trim ? st.history->size() + added.size() - keep : 0;
+    st.history = std::make_shared<domain::message_list>(
+        st.history->begin() + static_cast<std::ptrdiff_t>(std::min(from, st.history->size())),
+        st.history->end());
+  }
+  st.history->insert(st.history->end(), added.begin(), added.end());
+}
+
 void store(self_ptr self, llm_result r, std::size_t new_begin) {
   auto& st = self->state;
   auto& req = *st.current->turn.turn.request;
@@ -73,11 +88,9 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
       .then(
           [=](stored) mutable {
             auto& st = self->state;
-            if (st.history.use_count() > 1)
-              st.history = std::make_shared<domain::message_list>(*st.history);
-            st.history->insert(st.history->end(), added.begin(), added.end());
+            append_history(st, added);
             st.info->last_activity_ms = now;
-            st.info->message_count = static_cast<std::int64_t>(st.history->size());
+            st.info->message_count += static_cast<std::int64_t>(added.size());
             st.current->turn.turn.reply->complete(r);
             finish(self, true);
           },
@@ -98,7 +111,9 @@ void run(self_ptr self) {
   turn_input in;
   in.request = turn.turn.request;
   in.instructions_end = domain::leading_system_count(req.messages);
-  in.new_begin = domain::new_messages_begin(*st.history, req.messages, in.instructions_end);
+  in.new_begin = domain::new_messages_begin(
+      *st.history, static_cast<std::size_t>(st.info->message_count), req.messages,
+      in.instructions_end);
   in.history = st.history;
   in.reply = turn.turn.reply;
   auto new_begin = in.new_begin;

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "actors/errors.hpp"
+#include "domain/history.hpp"
 
 namespace troupe::actors {
 
@@ -26,7 +27,7 @@ session_repo_actor::behavior_type session_repository(self_ptr self,
           auto& s = *self->state.store;
           auto info = s.get(m.id);
           auto history = std::make_shared<domain::message_list>(
-              info ? s.history(m.id, everything) : domain::message_list{});
+              info ? s.history(m.id, domain::max_history_window) : domain::message_list{});
           return session_snapshot{std::move(info), std::move(history)};
         });
       },

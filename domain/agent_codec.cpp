@@ -1,6 +1,7 @@
 #include "domain/agent_codec.hpp"
 
 #include <charconv>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -293,6 +294,86 @@ std::string encode_agent(const agent_config& a) {
   json_out out;
   write_agent(out.w, a);
   return out.str();
+}
+
+namespace {
+
+// Readers for stored agents: the document was written by encode_agent, so a
+// mismatch means a damaged store, not a client error.
+struct stored_reader {
+  const json_value& v;
+  const json_value& at(const char* key) const {
+    auto it = v.FindMember(key);
+    if (it == v.MemberEnd()) throw std::runtime_error(std::string("stored agent lacks '") + key + "'");
+    return it->value;
+  }
+  std::string text(const char* key) const {
+    auto& x = at(key);
+    if (x.IsNull()) return {};
+    if (!x.IsString()) throw std::runtime_error(std::string("stored agent: '") + key + "' is not text");
+    return {x.GetString(), x.GetStringLength()};
+  }
+  bool flag(const char* key) const {
+    auto& x = at(key);
+    if (!x.IsBool()) throw std::runtime_error(std::string("stored agent: '") + key + "' is not a boolean");
+    return x.GetBool();
+  }
+  std::optional<double> number(const char* key) const {
+    auto& x = at(key);
+    if (x.IsNull()) return std::nullopt;
+    if (!x.IsNumber()) throw std::runtime_error(std::string("stored agent: '") + key + "' is not a number");
+    return x.GetDouble();
+  }
+  const json_value& array(const char* key) const {
+    auto& x = at(key);
+    if (!x.IsArray()) throw std::runtime_error(std::string("stored agent: '") + key + "' is not an array");
+    return x;
+  }
+  std::int64_t time(const char* key) const {
+    auto t = parse_iso8601(text(key));
+    if (!t) throw std::runtime_error(std::string("stored agent: bad time in '") + key + "'");
+    return *t;
+  }
+};
+
+}  // namespace
+
+agent_config decode_agent(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) throw std::runtime_error("stored agent is not JSON");
+  stored_reader top{doc};
+  agent_config a;
+  a.id = top.text("id");
+  a.name = top.text("name");
+  a.description = top.text("description");
+  a.template_id = top.text("template_id");
+  a.template_version = top.text("template_version");
+  auto status = parse_agent_status(top.text("status"));
+  if (!status) throw std::runtime_error("stored agent has an unknown status");
+  a.status = *status;
+  a.owner_id = top.text("owner_id");
+  a.created_at_ms = top.time("created_at");
+  a.updated_at_ms = top.time("updated_at");
+  stored_reader cfg{top.at("configuration")};
+  a.system_prompt = cfg.text("system_prompt");
+  a.llm_config_id = cfg.text("llm_config_id");
+  stored_reader conv{cfg.at("conversation_config")};
+  a.conversation.continuous = conv.flag("continuous");
+  a.conversation.history_length = static_cast<int>(conv.number("historyLength").value_or(50));
+  a.conversation.temperature = conv.number("temperature");
+  if (auto n = conv.number("max_tokens")) a.conversation.max_tokens = static_cast<std::int64_t>(*n);
+  for (auto& t : cfg.array("toolsets").GetArray())
+    if (t.IsString()) a.toolsets.emplace_back(t.GetString(), t.GetStringLength());
+  a.template_config_json = to_json_text(cfg.at("template_config"));
+  stored_reader meta{top.at("metadata")};
+  a.type = meta.text("type");
+  a.avatar_url = meta.text("avatar_url");
+  a.agent_line_id = meta.text("agent_line_id");
+  a.version_type = meta.text("version_type");
+  auto& vn = meta.at("version_number");
+  if (!vn.IsNull()) a.version_number_json = to_json_text(vn);
+  return a;
 }
 
 std::string encode_agent_list(const std::vector<agent_config>& agents) {

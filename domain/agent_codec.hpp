@@ -41,6 +41,8 @@ agent_config apply_agent_patch(const agent_patch& patch, agent_config base, bool
 agent_status parse_status_body(std::string_view body);
 
 std::string encode_agent(const agent_config& a);
+// Storage reads back what encode_agent wrote; throws std::runtime_error.
+agent_config decode_agent(std::string_view json);
 std::string encode_agent_list(const std::vector<agent_config>& agents);
 std::string encode_agent_created(const agent_config& a);
 

@@ -4,14 +4,15 @@
 
 namespace troupe::domain {
 
-std::size_t new_messages_begin(const message_list& stored, const message_list& incoming,
-                               std::size_t from) {
+std::size_t new_messages_begin(const message_list& held, std::size_t stored_count,
+                               const message_list& incoming, std::size_t from) {
   if (from > incoming.size()) return incoming.size();
-  if (stored.empty() || incoming.size() - from <= stored.size()) return from;
-  auto first = incoming.begin() + static_cast<std::ptrdiff_t>(from);
-  bool resent = std::equal(stored.begin(), stored.end(), first,
+  if (stored_count == 0 || incoming.size() - from <= stored_count || held.size() > stored_count)
+    return from;
+  auto first = incoming.begin() + static_cast<std::ptrdiff_t>(from + stored_count - held.size());
+  bool resent = std::equal(held.begin(), held.end(), first,
                            [](const chat_message& a, const chat_message& b) { return a.same_as(b); });
-  return resent ? from + stored.size() : from;
+  return resent ? from + stored_count : from;
 }
 
 history_window window_of(std::size_t stored_count, const conversation_config& cfg) {

@@ -7,13 +7,20 @@
 
 namespace troupe::domain {
 
+// The most history an agent may see (historyLength's upper bound), and so
+// the most a live session keeps in memory.
+inline constexpr std::size_t max_history_window = 1000;
+
 // Index into `incoming` where the messages new to this session begin,
 // looking at incoming[from, end). A client that resends the whole
-// conversation sends the stored history first: when incoming[from, end)
-// starts with all of `stored` and goes beyond it, only the tail after it is
-// new. Otherwise everything from `from` on is new.
-std::size_t new_messages_begin(const message_list& stored, const message_list& incoming,
-                               std::size_t from = 0);
+// conversation sends the stored history first: when incoming[from, end) is
+// longer than the stored conversation and starts with it, only the tail
+// after it is new. Otherwise everything from `from` on is new.
+// `held` is the newest part of the stored conversation (a live session keeps
+// a bounded window), `stored_count` its full length; the resend is
+// recognised by that length and the held messages at their position.
+std::size_t new_messages_begin(const message_list& held, std::size_t stored_count,
+                               const message_list& incoming, std::size_t from = 0);
 
 // The slice of `stored` the agent sees: the newest `history_length` messages,
 // or none when the conversation is not continuous. Returned as [begin, end).

@@ -13,27 +13,27 @@ chat_message sys(std::string s) { return {role::system, std::move(s), 0}; }
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(empty_history_takes_everything) {
-  BOOST_TEST(new_messages_begin({}, {u("hi")}) == 0u);
+  BOOST_TEST(new_messages_begin({}, 0, {u("hi")}) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(resent_conversation_keeps_only_the_tail) {
   message_list stored{u("hi"), a("hello")};
-  BOOST_TEST(new_messages_begin(stored, {u("hi"), a("hello"), u("more")}) == 2u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi"), a("hello"), u("more")}) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_new_message_only_is_all_new) {
   message_list stored{u("hi"), a("hello")};
-  BOOST_TEST(new_messages_begin(stored, {u("more")}) == 0u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("more")}) == 0u);
   // the same words again are a new message, not a resend
-  BOOST_TEST(new_messages_begin(stored, {u("hi")}) == 0u);
-  BOOST_TEST(new_messages_begin(stored, {u("hi"), a("hello")}) == 0u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi")}) == 0u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi"), a("hello")}) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_diverging_prefix_is_not_a_resend) {
   message_list stored{u("hi"), a("hello")};
-  BOOST_TEST(new_messages_begin(stored, {u("hi"), a("other"), u("more")}) == 0u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi"), a("other"), u("more")}) == 0u);
   // role counts too
-  BOOST_TEST(new_messages_begin(stored, {u("hi"), u("hello"), u("more")}) == 0u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi"), u("hello"), u("more")}) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(reconciliation_starts_after_instructions) {
@@ -41,8 +41,19 @@ BOOST_AUTO_TEST_CASE(reconciliation_starts_after_instructions) {
   message_list incoming{sys("be brief"), u("hi"), a("hello"), u("more")};
   auto from = leading_system_count(incoming);
   BOOST_TEST(from == 1u);
-  BOOST_TEST(new_messages_begin(stored, incoming, from) == 3u);
-  BOOST_TEST(new_messages_begin(stored, {sys("x"), u("more")}, 1) == 1u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), incoming, from) == 3u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {sys("x"), u("more")}, 1) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(resend_is_recognised_against_a_held_window) {
+  // stored: q1 r1 q2 r2 (4); the live session holds only the newest two
+  message_list held{u("q2"), a("r2")};
+  message_list resend{u("q1"), a("r1"), u("q2"), a("r2"), u("q3")};
+  BOOST_TEST(new_messages_begin(held, 4, resend) == 4u);
+  message_list diverged{u("q1"), a("r1"), u("q2"), a("other"), u("q3")};
+  BOOST_TEST(new_messages_begin(held, 4, diverged) == 0u);
+  message_list too_short{u("q2"), a("r2"), u("q3")};
+  BOOST_TEST(new_messages_begin(held, 4, too_short) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(window_keeps_newest) {
