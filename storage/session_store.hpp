@@ -1,6 +1,7 @@
 #pragma once
 // Where conversations live. Only the session repository actor calls this.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,11 @@
 
 namespace troupe::storage {
 
+struct turn_write {
+  domain::session_info info;
+  domain::message_list messages;
+};
+
 class session_store {
  public:
   virtual ~session_store() = default;
@@ -17,6 +23,13 @@ class session_store {
   // turn, appends the messages, updates last_activity and message_count.
   virtual void append_turn(const domain::session_info& info,
                            const domain::message_list& messages) = 0;
+  // Several turns in one durable commit (group commit). A turn that cannot
+  // be stored does not take the others with it: per turn, "" when stored,
+  // else why not. Throws storage_error when the commit itself fails (then
+  // none is stored). The default stores them one by one.
+  virtual std::vector<std::string> append_turns(const std::vector<turn_write>& turns);
+  // How many commits reached the disk (batching makes this less than turns).
+  virtual std::uint64_t commits() const { return 0; }
   virtual std::optional<domain::session_info> get(const std::string& id) const = 0;
   // The newest `last_n` messages in conversation order.
   virtual domain::message_list history(const std::string& id, std::size_t last_n) const = 0;

@@ -2,13 +2,20 @@
 
 #include "storage/memory_agent_store.hpp"
 #include "storage/memory_session_store.hpp"
+#include "storage/sqlite_agent_store.hpp"
+#include "storage/sqlite_session_store.hpp"
 
 namespace troupe::storage {
 
 backends open_storage(const std::string& spec) {
   if (spec == "memory")
     return {std::make_unique<memory_agent_store>(), std::make_unique<memory_session_store>()};
-  throw storage_error("unknown storage '" + spec + "' (supported: memory)");
+  if (auto path = sqlite_path_of(spec)) {
+    sqlite_db{*path}.migrate();  // once, before the stores open their own connections
+    return {std::make_unique<sqlite_agent_store>(*path),
+            std::make_unique<sqlite_session_store>(*path)};
+  }
+  throw storage_error("unknown storage '" + spec + "' (use memory or sqlite:PATH)");
 }
 
 }  // namespace troupe::storage

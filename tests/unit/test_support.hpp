@@ -83,3 +83,24 @@ inline turn_with_sink make_turn(const std::string& model, const std::string& ses
 }
 
 }  // namespace troupe::testing
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace troupe::testing {
+
+// A fresh directory under /tmp, removed with the object.
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    char tmpl[] = "/tmp/troupe-unit-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const char* name) const { return (path / name).string(); }
+};
+
+}  // namespace troupe::testing

@@ -1,0 +1,183 @@
+#include "storage/sqlite_db.hpp"
+
+#include <filesystem>
+
+namespace troupe::storage {
+
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw storage_error(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+void check(sqlite3* db, int rc, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) fail(db, what);
+}
+
+// Forward-only schema steps; index i takes the database to version i + 1.
+// Never edit a step that has shipped: add a new one.
+const char* const migrations[] = {
+    // 1: agents, sessions, messages
+    "CREATE TABLE agents ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  template_id TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  body TEXT NOT NULL);"
+    "CREATE TABLE sessions ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  agent_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_activity INTEGER NOT NULL,"
+    "  message_count INTEGER NOT NULL);"
+    "CREATE INDEX sessions_by_agent ON sessions(agent_id, seq);"
+    "CREATE INDEX sessions_by_user ON sessions(user_id, seq);"
+    // Keyed by (session, position): the newest N of a session is a short
+    // backwards range scan of the primary key, whatever the history's length.
+    "CREATE TABLE messages ("
+    "  session_seq INTEGER NOT NULL,"
+    "  idx INTEGER NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  content TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (session_seq, idx)) WITHOUT ROWID;",
+};
+constexpr int known_version = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
+
+}  // namespace
+
+sqlite_statement& sqlite_statement::bind(int i, std::string_view text) {
+  check(db_, sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
+        "bind");
+  return *this;
+}
+
+sqlite_statement& sqlite_statement::bind(int i, std::int64_t n) {
+  check(db_, sqlite3_bind_int64(stmt_, i, n), "bind");
+  return *this;
+}
+
+bool sqlite_statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  std::string msg = sqlite3_errmsg(db_);
+  sqlite3_reset(stmt_);
+  throw storage_error("sqlite: " + msg);
+}
+
+void sqlite_statement::run() {
+  while (step()) {
+  }
+}
+
+std::string sqlite_statement::text(int col) const {
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+}
+
+std::int64_t sqlite_statement::integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+bool sqlite_statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+void sqlite_statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+sqlite_db::sqlite_db(const std::string& path) : path_(path) {
+  auto dir = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  int rc = sqlite3_open_v2(path.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw storage_error("cannot open database '" + path + "': " + msg);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    // The first statement touches the file: a non-database fails here.
+    exec("PRAGMA journal_mode=WAL;");
+    exec("PRAGMA synchronous=FULL;");
+  } catch (const storage_error& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw storage_error("database '" + path + "' is unusable: " + e.what());
+  }
+}
+
+sqlite_db::~sqlite_db() {
+  cache_.clear();  // statements before the connection
+  sqlite3_close(db_);
+}
+
+void sqlite_db::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    throw storage_error("sqlite: " + msg);
+  }
+}
+
+sqlite_statement& sqlite_db::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    check(db_, sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr), "prepare");
+    it = cache_.emplace(sql, std::make_unique<sqlite_statement>(db_, stmt)).first;
+  }
+  it->second->reset();
+  return *it->second;
+}
+
+std::int64_t sqlite_db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+
+int sqlite_db::schema_version() {
+  exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+  auto& q = prepare("SELECT MAX(version) FROM schema_version;");
+  return q.step() && !q.is_null(0) ? static_cast<int>(q.integer(0)) : 0;
+}
+
+void sqlite_db::migrate() {
+  sqlite_transaction tx{*this};
+  int version = schema_version();
+  if (version > known_version)
+    throw storage_error("database '" + path_ + "' has schema version " + std::to_string(version) +
+                        ", newer than this troupe knows (" + std::to_string(known_version) + ")");
+  for (int v = version; v < known_version; ++v) {
+    exec(migrations[v]);
+    prepare("INSERT INTO schema_version (version) VALUES (?);").bind(1, std::int64_t{v + 1}).run();
+  }
+  tx.commit();
+}
+
+sqlite_transaction::sqlite_transaction(sqlite_db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE;"); }
+
+sqlite_transaction::~sqlite_transaction() {
+  if (done_) return;
+  try {
+    db_.exec("ROLLBACK;");
+  } catch (const storage_error&) {
+    // Nothing more to do: the transaction is gone either way.
+  }
+}
+
+void sqlite_transaction::commit() {
+  db_.exec("COMMIT;");
+  done_ = true;
+}
+
+std::optional<std::string> sqlite_path_of(const std::string& spec) {
+  constexpr std::string_view prefix = "sqlite:";
+  if (spec.rfind(prefix, 0) != 0 || spec.size() == prefix.size()) return std::nullopt;
+  return spec.substr(prefix.size());
+}
+
+}  // namespace troupe::storage

@@ -1,0 +1,82 @@
+#pragma once
+// A thin RAII layer over sqlite3: one connection, prepared statements kept
+// for reuse, errors as storage_error. Each store owns its own connection and
+// is used by one actor at a time.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "storage/agent_store.hpp"
+
+namespace troupe::storage {
+
+class sqlite_statement {
+ public:
+  sqlite_statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~sqlite_statement() { sqlite3_finalize(stmt_); }
+  sqlite_statement(const sqlite_statement&) = delete;
+  sqlite_statement& operator=(const sqlite_statement&) = delete;
+  // Binds by 1-based position.
+  sqlite_statement& bind(int i, std::string_view text);
+  sqlite_statement& bind(int i, std::int64_t n);
+  // Steps once: true while a row is available.
+  bool step();
+  // Runs to completion (for writes).
+  void run();
+  std::string text(int col) const;
+  std::int64_t integer(int col) const;
+  bool is_null(int col) const;
+  void reset();
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class sqlite_db {
+ public:
+  // Opens (creating the file and its directory if needed) in WAL mode with
+  // synchronous=FULL: a committed transaction survives kill -9 and power loss.
+  explicit sqlite_db(const std::string& path);
+  ~sqlite_db();
+  sqlite_db(const sqlite_db&) = delete;
+  sqlite_db& operator=(const sqlite_db&) = delete;
+
+  void exec(const char* sql);
+  // A cached prepared statement, reset and ready to bind.
+  sqlite_statement& prepare(const char* sql);
+  std::int64_t last_insert_id() const;
+  const std::string& path() const { return path_; }
+
+  // Applies the schema migrations this build knows; throws storage_error on a
+  // database from a newer build or a file that is not a database.
+  void migrate();
+  int schema_version();
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<sqlite_statement>> cache_;
+};
+
+// Commits on scope exit unless rolled back; rolls back if an exception leaves the scope.
+class sqlite_transaction {
+ public:
+  explicit sqlite_transaction(sqlite_db& db);
+  ~sqlite_transaction();
+  void commit();
+
+ private:
+  sqlite_db& db_;
+  bool done_ = false;
+};
+
+// "sqlite:PATH" → PATH; nullopt for other specs.
+std::optional<std::string> sqlite_path_of(const std::string& spec);
+
+}  // namespace troupe::storage

@@ -1,0 +1,152 @@
+#include "storage/sqlite_session_store.hpp"
+
+#include <algorithm>
+
+namespace troupe::storage {
+
+namespace {
+
+domain::session_info read_info(const sqlite_statement& q) {
+  // Column order of every "SELECT id, agent_id, user_id, created_at, last_activity, message_count".
+  return {q.text(0), q.text(1), q.text(2), q.integer(3), q.integer(4), q.integer(5)};
+}
+
+}  // namespace
+
+sqlite_session_store::sqlite_session_store(const std::string& path) : db_(path) {
+  auto& q = db_.prepare("SELECT COUNT(*) FROM sessions;");
+  if (q.step()) count_ = static_cast<std::size_t>(q.integer(0));
+}
+
+bool sqlite_session_store::write_turn(const turn_write& t) {
+  std::int64_t seq = 0, count = 0;
+  auto& find = db_.prepare("SELECT seq, message_count FROM sessions WHERE id = ?;");
+  bool created = !find.bind(1, t.info.id).step();
+  if (!created) {
+    seq = find.integer(0);
+    count = find.integer(1);
+    find.reset();
+  } else {
+    db_.prepare(
+           "INSERT INTO sessions (id, agent_id, user_id, created_at, last_activity, message_count) "
+           "VALUES (?, ?, ?, ?, ?, 0);")
+        .bind(1, t.info.id)
+        .bind(2, t.info.agent_id)
+        .bind(3, t.info.user_id)
+        .bind(4, t.info.created_at_ms)
+        .bind(5, t.info.last_activity_ms)
+        .run();
+    seq = db_.last_insert_id();
+  }
+  auto& insert = db_.prepare(
+      "INSERT INTO messages (session_seq, idx, role, content, created_at) VALUES (?, ?, ?, ?, ?);");
+  for (auto& m : t.messages) {
+    insert.reset();
+    insert.bind(1, seq)
+        .bind(2, count++)
+        .bind(3, domain::to_string(m.role))
+        .bind(4, m.content)
+        .bind(5, m.created_at_ms)
+        .run();
+  }
+  db_.prepare("UPDATE sessions SET last_activity = ?, message_count = ? WHERE seq = ?;")
+      .bind(1, t.info.last_activity_ms)
+      .bind(2, count)
+      .bind(3, seq)
+      .run();
+  return created;
+}
+
+void sqlite_session_store::append_turn(const domain::session_info& info,
+                                       const domain::message_list& messages) {
+  auto failed = append_turns({turn_write{info, messages}});
+  if (!failed[0].empty()) throw storage_error(failed[0]);
+}
+
+std::vector<std::string> sqlite_session_store::append_turns(const std::vector<turn_write>& turns) {
+  std::vector<std::string> out(turns.size());
+  std::size_t created = 0;
+  sqlite_transaction tx{db_};
+  for (std::size_t i = 0; i < turns.size(); ++i) {
+    // A savepoint per turn: one bad turn rolls back alone, never half-written.
+    db_.exec("SAVEPOINT turn;");
+    try {
+      bool is_new = write_turn(turns[i]);
+      db_.exec("RELEASE turn;");
+      created += is_new;
+    } catch (const storage_error& e) {
+      out[i] = e.what();
+      db_.exec("ROLLBACK TO turn; RELEASE turn;");
+    }
+  }
+  tx.commit();  // throws on a failed commit: nothing of the batch is acknowledged
+  ++commits_;
+  count_ += created;
+  return out;
+}
+
+std::optional<domain::session_info> sqlite_session_store::get(const std::string& id) const {
+  auto& q = db_.prepare(
+      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
+      "WHERE id = ?;");
+  if (!q.bind(1, id).step()) return std::nullopt;
+  auto info = read_info(q);
+  q.reset();
+  return info;
+}
+
+domain::message_list sqlite_session_store::history(const std::string& id, std::size_t last_n) const {
+  domain::message_list out;
+  auto& q = db_.prepare(history_sql);
+  q.bind(1, id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(last_n, INT64_MAX)));
+  while (q.step()) {
+    auto role = domain::parse_role(q.text(0));
+    out.push_back({role.value_or(domain::role::user), q.text(1), q.integer(2)});
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<domain::session_info> sqlite_session_store::list(const domain::session_query& q) const {
+  std::vector<domain::session_info> out;
+  auto& s = db_.prepare(
+      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
+      "WHERE (?1 = '' OR agent_id = ?1) AND (?2 = '' OR user_id = ?2) "
+      "ORDER BY seq LIMIT ?3 OFFSET ?4;");
+  s.bind(1, q.agent_id).bind(2, q.user_id).bind(3, q.limit).bind(4, q.offset);
+  while (s.step()) out.push_back(read_info(s));
+  return out;
+}
+
+bool sqlite_session_store::remove(const std::string& id) {
+  sqlite_transaction tx{db_};
+  auto& find = db_.prepare("SELECT seq FROM sessions WHERE id = ?;");
+  if (!find.bind(1, id).step()) return false;
+  auto seq = find.integer(0);
+  find.reset();
+  db_.prepare("DELETE FROM messages WHERE session_seq = ?;").bind(1, seq).run();
+  db_.prepare("DELETE FROM sessions WHERE seq = ?;").bind(1, seq).run();
+  tx.commit();
+  --count_;
+  return true;
+}
+
+std::vector<std::string> sqlite_session_store::remove_by_agent(const std::string& agent_id) {
+  std::vector<std::string> ids;
+  {
+    auto& q = db_.prepare("SELECT id FROM sessions WHERE agent_id = ?;");
+    q.bind(1, agent_id);
+    while (q.step()) ids.push_back(q.text(0));
+  }
+  sqlite_transaction tx{db_};
+  db_.prepare(
+         "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id = ?);")
+      .bind(1, agent_id)
+      .run();
+  db_.prepare("DELETE FROM sessions WHERE agent_id = ?;").bind(1, agent_id).run();
+  tx.commit();
+  count_ -= std::min(count_, ids.size());
+  return ids;
+}
+
+}  // namespace troupe::storage

@@ -1,0 +1,176 @@
+#define BOOST_TEST_MODULE session_store
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "storage/memory_session_store.hpp"
+#include "storage/sqlite_session_store.hpp"
+#include "storage/storage_factory.hpp"
+#include <fstream>
+
+#include "test_support.hpp"
+
+using namespace troupe;
+using domain::role;
+
+namespace {
+
+domain::session_info info(std::string id, std::string agent, std::string user) {
+  return {std::move(id), std::move(agent), std::move(user), 1, 1, 0};
+}
+
+// The same contract for every backend.
+struct memory_backend {
+  std::unique_ptr<storage::session_store> open() { return std::make_unique<storage::memory_session_store>(); }
+};
+struct sqlite_backend {
+  testing::temp_dir dir;
+  std::unique_ptr<storage::session_store> open() { return storage::open_storage("sqlite:" + dir.file("t.db")).sessions; }
+};
+using backends = boost::mpl::list<memory_backend, sqlite_backend>;
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(turns_append_in_order, B, backends) {
+  B b;
+  auto s = b.open();
+  s->append_turn(info("s1", "a", "u"), {{role::user, "q1", 1}, {role::assistant, "r1", 1}});
+  auto later = info("s1", "a", "u");
+  later.last_activity_ms = 9;
+  s->append_turn(later, {{role::user, "q2", 2}, {role::assistant, "r2", 2}});
+  auto got = s->get("s1");
+  BOOST_REQUIRE(got);
+  BOOST_TEST(got->message_count == 4);
+  BOOST_TEST(got->last_activity_ms == 9);
+  BOOST_TEST(got->user_id == "u");
+  auto h = s->history("s1", 3);
+  BOOST_REQUIRE(h.size() == 3u);
+  BOOST_TEST(h[0].content == "r1");
+  BOOST_TEST((h[1].role == role::user));
+  BOOST_TEST(h[2].content == "r2");
+  BOOST_TEST(h[2].created_at_ms == 2);
+  BOOST_TEST(s->history("s1", 100).size() == 4u);
+  BOOST_TEST(s->history("nope", 5).empty());
+  BOOST_TEST(s->count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(list_filters_and_pages_in_creation_order, B, backends) {
+  B b;
+  auto s = b.open();
+  for (int i = 0; i < 5; ++i)
+    s->append_turn(info("s" + std::to_string(i), i % 2 ? "odd" : "even", i < 2 ? "ann" : "bob"),
+                   {{role::user, "x", 1}});
+  domain::session_query q;
+  BOOST_TEST(s->list(q).size() == 5u);
+  q.agent_id = "even";
+  auto even = s->list(q);
+  BOOST_REQUIRE(even.size() == 3u);
+  BOOST_TEST(even[1].id == "s2");
+  q.offset = 1;
+  q.limit = 1;
+  auto page = s->list(q);
+  BOOST_REQUIRE(page.size() == 1u);
+  BOOST_TEST(page[0].id == "s2");
+  domain::session_query by_user;
+  by_user.user_id = "ann";
+  BOOST_TEST(s->list(by_user).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(remove_and_remove_by_agent, B, backends) {
+  B b;
+  auto s = b.open();
+  s->append_turn(info("a1", "A", ""), {{role::user, "x", 1}});
+  s->append_turn(info("a2", "A", ""), {{role::user, "x", 1}});
+  s->append_turn(info("b1", "B", ""), {{role::user, "x", 1}});
+  BOOST_TEST(s->remove("b1"));
+  BOOST_TEST(!s->remove("b1"));
+  BOOST_TEST(!s->get("b1"));
+  BOOST_TEST(s->history("b1", 10).empty());
+  BOOST_TEST(s->remove_by_agent("A").size() == 2u);
+  BOOST_TEST(s->count() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_batch_stores_every_turn, B, backends) {
+  B b;
+  auto s = b.open();
+  std::vector<storage::turn_write> batch;
+  for (int i = 0; i < 10; ++i)
+    batch.push_back({info("s" + std::to_string(i % 3), "a", ""),
+                     {{role::user, "q" + std::to_string(i), 1}, {role::assistant, "r", 1}}});
+  auto failed = s->append_turns(batch);
+  BOOST_REQUIRE(failed.size() == 10u);
+  for (auto& f : failed) BOOST_TEST(f.empty());
+  BOOST_TEST(s->count() == 3u);
+  auto h = s->history("s0", 100);  // turns 0, 3, 6, 9 in order
+  BOOST_REQUIRE(h.size() == 8u);
+  BOOST_TEST(h[0].content == "q0");
+  BOOST_TEST(h[6].content == "q9");
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_commits_a_batch_once_and_survives_reopening) {
+  testing::temp_dir dir;
+  auto spec = "sqlite:" + dir.file("t.db");
+  {
+    auto s = storage::open_storage(spec).sessions;
+    std::vector<storage::turn_write> batch;
+    for (int i = 0; i < 50; ++i)
+      batch.push_back({info("s" + std::to_string(i), "a", "u"), {{role::user, "q", 1}, {role::assistant, "r", 1}}});
+    s->append_turns(batch);
+    BOOST_TEST(s->commits() == 1u);
+  }
+  auto reopened = storage::open_storage(spec).sessions;
+  BOOST_TEST(reopened->count() == 50u);
+  BOOST_TEST(reopened->history("s49", 10).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_history_window_reads_the_index_not_the_table) {
+  testing::temp_dir dir;
+  auto path = dir.file("t.db");
+  auto s = storage::open_storage("sqlite:" + path).sessions;
+  for (int t = 0; t < 300; ++t)
+    s->append_turn(info("long", "a", ""), {{role::user, "q" + std::to_string(t), t}, {role::assistant, "r", t}});
+  auto window = s->history("long", 5);
+  BOOST_REQUIRE(window.size() == 5u);
+  BOOST_TEST(window[0].content == "r");
+  BOOST_TEST(window[1].content == "q298");
+  BOOST_TEST(window[3].content == "q299");
+  storage::sqlite_db db{path};
+  auto& plan = db.prepare((std::string("EXPLAIN QUERY PLAN ") + storage::sqlite_session_store::history_sql).c_str());
+  plan.bind(1, std::string_view("long")).bind(2, std::int64_t{5});
+  std::string steps;
+  while (plan.step()) steps += plan.text(3) + "\n";
+  BOOST_TEST_MESSAGE(steps);
+  BOOST_TEST(steps.find("SCAN") == std::string::npos, "plan scans: " << steps);
+  BOOST_TEST(steps.find("PRIMARY KEY") != std::string::npos, "plan: " << steps);
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_migrations_are_recorded_and_newer_databases_refused) {
+  testing::temp_dir dir;
+  auto path = dir.file("t.db");
+  storage::open_storage("sqlite:" + path);
+  storage::open_storage("sqlite:" + path);  // a second start migrates nothing
+  {
+    storage::sqlite_db db{path};
+    BOOST_TEST(db.schema_version() == 1);
+    db.exec("INSERT INTO schema_version (version) VALUES (99);");
+  }
+  BOOST_CHECK_THROW(storage::open_storage("sqlite:" + path), storage::storage_error);
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_refuses_a_file_that_is_not_a_database) {
+  testing::temp_dir dir;
+  auto path = dir.file("garbage.db");
+  {
+    std::ofstream f(path);
+    f << std::string(8192, 'x');
+  }
+  try {
+    storage::open_storage("sqlite:" + path);
+    BOOST_FAIL("expected a storage_error");
+  } catch (const storage::storage_error& e) {
+    BOOST_TEST(std::string(e.what()).find("garbage.db") != std::string::npos, e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_reports_an_unwritable_place) {
+  BOOST_CHECK_THROW(storage::open_storage("sqlite:/proc/troupe/t.db"), storage::storage_error);
+}
