@@ -116,7 +116,9 @@ agent_repo_actor spawn_agent_repository(caf::actor_system& sys,
                                         std::shared_ptr<storage::agent_store> store,
                                         session_repo_actor sessions,
                                         std::size_t max_config_bytes) {
-  return sys.spawn(agent_repository, std::move(store), std::move(sessions), max_config_bytes);
+  // Detached: a durable write waits for the disk on its own thread.
+  return sys.spawn<caf::detached>(agent_repository, std::move(store), std::move(sessions),
+                                  max_config_bytes);
 }
 
 }  // namespace troupe::actors

@@ -136,6 +136,9 @@ using scheduler_actor = caf::typed_actor<
 // Repository → scheduler link, set once at start-up.
 struct subscribe { scheduler_actor scheduler; };
 
+// Session repository → itself: commit the turns gathered so far.
+struct commit_pending {};
+
 using session_repo_actor = caf::typed_actor<
     caf::replies_to<load_session>::with<session_snapshot>,
     caf::replies_to<store_turn>::with<stored>,
@@ -144,7 +147,8 @@ using session_repo_actor = caf::typed_actor<
     caf::replies_to<delete_session>::with<deleted>,
     caf::replies_to<delete_agent_sessions>::with<counted>,
     caf::replies_to<count_sessions>::with<counted>,
-    caf::reacts_to<subscribe>>;
+    caf::reacts_to<subscribe>,
+    caf::reacts_to<commit_pending>>;
 
 using agent_repo_actor = caf::typed_actor<
     caf::replies_to<create_agent>::with<agent_reply>,
@@ -195,3 +199,4 @@ TROUPE_LOCAL_MESSAGE(count_sessions)
 TROUPE_LOCAL_MESSAGE(health_query)
 TROUPE_LOCAL_MESSAGE(health_snapshot)
 TROUPE_LOCAL_MESSAGE(subscribe)
+TROUPE_LOCAL_MESSAGE(commit_pending)

@@ -9,14 +9,45 @@ namespace troupe::actors {
 
 namespace {
 
+struct pending_write {
+  storage::turn_write turn;
+  caf::typed_response_promise<stored> rp;
+};
+
 struct session_repo_state {
   std::shared_ptr<storage::session_store> store;
   scheduler_actor scheduler;
+  // Group commit: turns that arrive while a commit runs wait here and go to
+  // disk together; each is acknowledged only once its commit returned.
+  std::vector<pending_write> batch;
+  bool commit_queued = false;
 };
 
 using self_ptr = session_repo_actor::stateful_pointer<session_repo_state>;
 
 constexpr auto everything = std::numeric_limits<std::size_t>::max();
+
+void commit(self_ptr self) {
+  auto& st = self->state;
+  st.commit_queued = false;
+  auto batch = std::move(st.batch);
+  st.batch.clear();
+  std::vector<storage::turn_write> turns;
+  turns.reserve(batch.size());
+  for (auto& p : batch) turns.push_back(std::move(p.turn));
+  try {
+    auto failed = st.store->append_turns(turns);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (failed[i].empty())
+        batch[i].rp.deliver(stored{});
+      else
+        batch[i].rp.deliver(to_caf_error(domain::service_unavailable("storage failed: " + failed[i])));
+    }
+  } catch (const storage::storage_error& e) {
+    auto err = to_caf_error(domain::service_unavailable(std::string("storage failed: ") + e.what()));
+    for (auto& p : batch) p.rp.deliver(err);
+  }
+}
 
 session_repo_actor::behavior_type session_repository(self_ptr self,
                                                      std::shared_ptr<storage::session_store> store) {
@@ -31,12 +62,18 @@ session_repo_actor::behavior_type session_repository(self_ptr self,
           return session_snapshot{std::move(info), std::move(history)};
         });
       },
-      [=](const store_turn& m) {
-        return guarded<stored>([&] {
-          self->state.store->append_turn(m.info, m.messages);
-          return stored{};
-        });
+      [=](store_turn& m) -> caf::result<stored> {
+        auto& st = self->state;
+        auto rp = self->make_response_promise<stored>();
+        st.batch.push_back({{std::move(m.info), std::move(m.messages)}, rp});
+        if (!st.commit_queued) {
+          // Behind every message already queued: those join this batch.
+          st.commit_queued = true;
+          self->send(self, commit_pending{});
+        }
+        return rp;
       },
+      [=](commit_pending) { commit(self); },
       [=](const get_session& m) {
         return guarded<session_detail>([&] {
           auto& s = *self->state.store;
@@ -70,7 +107,9 @@ session_repo_actor::behavior_type session_repository(self_ptr self,
 
 session_repo_actor spawn_session_repository(caf::actor_system& sys,
                                             std::shared_ptr<storage::session_store> store) {
-  return sys.spawn(session_repository, std::move(store));
+  // Detached: its commits wait for the disk on its own thread, not on a
+  // scheduler thread that other actors need.
+  return sys.spawn<caf::detached>(session_repository, std::move(store));
 }
 
 }  // namespace troupe::actors

@@ -1,0 +1,63 @@
+#define BOOST_TEST_MODULE session_repository
+#include <boost/test/unit_test.hpp>
+
+#include "actors/session_repository.hpp"
+#include "actors/errors.hpp"
+#include "storage/sqlite_db.hpp"
+#include "storage/storage_factory.hpp"
+#include "test_support.hpp"
+
+using namespace troupe;
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_CASE(concurrent_turns_share_commits_and_all_are_acknowledged) {
+  testing::temp_dir dir;
+  std::shared_ptr<storage::session_store> store =
+      storage::open_storage("sqlite:" + dir.file("r.db")).sessions;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto repo = actors::spawn_session_repository(sys, store);
+  caf::scoped_actor self{sys};
+  constexpr int n = 300;
+  for (int i = 0; i < n; ++i) {
+    domain::session_info info{"s" + std::to_string(i % 30), "a", "", 1, 1, 0};
+    self->send(repo, actors::store_turn{info, {{domain::role::user, "q" + std::to_string(i), 1},
+                                               {domain::role::assistant, "r", 1}}});
+  }
+  int acked = 0;
+  for (int i = 0; i < n; ++i)
+    self->receive([&](const actors::stored&) { ++acked; },
+                  [&](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); },
+                  caf::after(10s) >> [] { BOOST_FAIL("a turn was never acknowledged"); });
+  BOOST_TEST(acked == n);
+  BOOST_TEST(store->count() == 30u);
+  BOOST_TEST(store->history("s7", 100).size() == 20u);
+  // Turns sent together go to disk together.
+  BOOST_TEST(store->commits() < static_cast<std::uint64_t>(n));
+  BOOST_TEST_MESSAGE("commits for " << n << " turns: " << store->commits());
+  self->send_exit(repo, caf::exit_reason::user_shutdown);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
+  testing::temp_dir dir;
+  auto path = dir.file("r.db");
+  std::shared_ptr<storage::session_store> store = storage::open_storage("sqlite:" + path).sessions;
+  {
+    // Another connection holds the write lock longer than the busy timeout allows.
+    storage::sqlite_db blocker{path};
+    blocker.exec("BEGIN EXCLUSIVE;");
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    auto repo = actors::spawn_session_repository(sys, store);
+    caf::scoped_actor self{sys};
+    domain::session_info info{"s", "a", "", 1, 1, 0};
+    self->request(repo, 20s, actors::store_turn{info, {{domain::role::user, "q", 1}}})
+        .receive([](const actors::stored&) { BOOST_FAIL("acknowledged a write that failed"); },
+                 [](const caf::error& e) {
+                   BOOST_TEST(actors::to_api_error(e).status == 503, caf::to_string(e));
+                 });
+    blocker.exec("ROLLBACK;");
+    self->send_exit(repo, caf::exit_reason::user_shutdown);
+  }
+  BOOST_TEST(!store->get("s"));
+}
