@@ -55,6 +55,12 @@ int main(int argc, char** argv) {
     ropts.turn_timeout =
         std::chrono::milliseconds(static_cast<std::int64_t>(opts.turn_timeout_s * 1000));
     ropts.max_config_bytes = opts.max_config_bytes;
+    ropts.scheduler.session_idle =
+        std::chrono::milliseconds(static_cast<std::int64_t>(opts.session_idle_s * 1000));
+    ropts.scheduler.max_live_sessions = opts.max_live_sessions;
+    ropts.scheduler.sweep_interval = std::clamp(ropts.scheduler.session_idle / 4,
+                                                std::chrono::milliseconds(50),
+                                                std::chrono::milliseconds(1000));
     auto rt = actors::start_runtime(sys, std::move(backends), services, ropts);
     try {
       if (!opts.agents.empty()) {

@@ -124,14 +124,19 @@ struct health_snapshot {
   std::uint64_t live_sessions = 0;
   std::uint64_t live_agent_actors = 0;
   std::uint64_t total_completions = 0;
+  std::uint64_t passivated_sessions = 0;
 };
+
+// Scheduler → itself: look for sessions idle long enough to sleep.
+struct sweep_idle {};
 
 using scheduler_actor = caf::typed_actor<
     caf::reacts_to<chat_turn>,
     caf::reacts_to<agent_changed>,
     caf::reacts_to<agent_removed>,
     caf::reacts_to<session_removed>,
-    caf::replies_to<health_query>::with<health_snapshot>>;
+    caf::replies_to<health_query>::with<health_snapshot>,
+    caf::reacts_to<sweep_idle>>;
 
 // Repository → scheduler link, set once at start-up.
 struct subscribe { scheduler_actor scheduler; };
@@ -198,5 +203,6 @@ TROUPE_LOCAL_MESSAGE(delete_agent_sessions)
 TROUPE_LOCAL_MESSAGE(count_sessions)
 TROUPE_LOCAL_MESSAGE(health_query)
 TROUPE_LOCAL_MESSAGE(health_snapshot)
+TROUPE_LOCAL_MESSAGE(sweep_idle)
 TROUPE_LOCAL_MESSAGE(subscribe)
 TROUPE_LOCAL_MESSAGE(commit_pending)

@@ -23,7 +23,8 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
   auto deadlines = std::make_shared<turn_deadlines>(opts.turn_timeout);
   rt.watchdog = spawn_turn_watchdog(sys, deadlines, watchdog_tick(opts.turn_timeout));
   rt.scheduler = spawn_scheduler(sys, rt.agents, rt.sessions,
-                                 default_factory(rt.providers, rt.sessions, {deadlines}));
+                                 default_factory(rt.providers, rt.sessions, {deadlines}),
+                                 opts.scheduler);
   caf::anon_send(rt.agents, subscribe{rt.scheduler});
   caf::anon_send(rt.sessions, subscribe{rt.scheduler});
   return rt;

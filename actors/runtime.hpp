@@ -5,6 +5,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/providers/provider_directory.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/session.hpp"
 #include "domain/services_config.hpp"
 #include "storage/storage_factory.hpp"
@@ -13,6 +14,7 @@ namespace troupe::actors {
 
 struct runtime_options {
   std::chrono::milliseconds turn_timeout{120000};
+  scheduler_options scheduler;
   std::size_t max_config_bytes = 64 << 10;
 };
 

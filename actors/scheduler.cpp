@@ -4,51 +4,74 @@
 #include <vector>
 
 #include "actors/agent.hpp"
+#include "actors/detail/live_sessions.hpp"
 #include "actors/errors.hpp"
 
 namespace troupe::actors {
 
 namespace {
 
-struct live_session {
-  session_actor actor;
-  std::string agent_id;
-};
-
 struct scheduler_state {
   agent_repo_actor agent_repo;
   session_repo_actor session_repo;
   actor_factory factory;
   std::unordered_map<std::string, agent_actor> agents;
-  std::unordered_map<std::string, live_session> sessions;
+  scheduler_options opts;
+  detail::live_sessions sessions;
   // Turns waiting for their agent's configuration to arrive from storage.
   std::unordered_map<std::string, std::vector<chat_turn>> waiting;
   // Which map entry a monitored actor is, for down messages.
   std::unordered_map<caf::actor_addr, std::pair<bool /*is_session*/, std::string>> monitored;
   std::uint64_t completions = 0;
+  std::uint64_t passivated = 0;
 };
 
 using self_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
 
+// Stops a live session on purpose; turns it still holds are answered with `why`.
+void stop_session(self_ptr self, const std::string& id, const caf::error& why) {
+  auto& st = self->state;
+  auto* e = st.sessions.find(id);
+  if (!e) return;
+  st.monitored.erase(e->actor.address());
+  self->send_exit(e->actor, why);
+  st.sessions.erase(id);
+}
+
+// Idle sessions sleep: their actor stops, their conversation stays stored,
+// and the next turn starts a fresh actor that loads it.
+void passivate(self_ptr self, const std::vector<std::string>& ids) {
+  for (auto& id : ids) stop_session(self, id, caf::exit_reason::user_shutdown);
+  self->state.passivated += ids.size();
+}
+
 void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
   auto& st = self->state;
   auto& req = *turn.request;
-  auto it = st.sessions.find(req.session_id);
-  if (it == st.sessions.end()) {
+  auto now = detail::live_sessions::clock::now();
+  auto* e = st.sessions.find(req.session_id);
+  if (!e) {
+    passivate(self, st.sessions.over_cap(st.opts.max_live_sessions));
     auto actor = st.factory.make_session(self->system(), req.session_id, req.session_id_generated);
     self->monitor(actor);
     st.monitored[actor.address()] = {true, req.session_id};
-    it = st.sessions.emplace(req.session_id, live_session{actor, req.model}).first;
+    e = &st.sessions.add(req.session_id, actor, req.model, now);
   }
+  st.sessions.turn_started(*e, now);
   auto reply = turn.reply;
-  self->request(it->second.actor, caf::infinite, session_turn{std::move(turn), agent})
+  auto id = req.session_id;
+  auto addr = e->actor.address();
+  auto ended = [=] { self->state.sessions.turn_ended(id, addr, detail::live_sessions::clock::now()); };
+  self->request(e->actor, caf::infinite, session_turn{std::move(turn), agent})
       .then(
           [=](turn_done d) {
             if (d.ok) ++self->state.completions;
+            ended();
           },
           [=](caf::error& e) {
             // The session actor died with this turn running or queued.
             reply->fail(domain::internal_error("the session failed: " + caf::to_string(e)));
+            ended();
           });
 }
 
@@ -70,26 +93,20 @@ void agent_arrived(self_ptr self, const std::string& id, found_agent& found) {
   for (auto& t : turns) route(self, std::move(t), actor);
 }
 
-// Stops a live session on purpose; its turns are answered with `why`.
-void stop_session(self_ptr self, std::unordered_map<std::string, live_session>::iterator it,
-                  const domain::api_error& why) {
-  auto& st = self->state;
-  st.monitored.erase(it->second.actor.address());
-  self->send_exit(it->second.actor, to_caf_error(why));
-  st.sessions.erase(it);
-}
-
 scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
-                                         session_repo_actor sessions, actor_factory factory) {
+                                         session_repo_actor sessions, actor_factory factory,
+                                         scheduler_options opts) {
   self->set_exception_handler(log_and_stop);
   auto& st = self->state;
+  st.opts = opts;
+  self->delayed_send(self, opts.sweep_interval, sweep_idle{});
   st.agent_repo = std::move(agents);
   st.session_repo = std::move(sessions);
   st.factory = std::move(factory);
   // On shutdown the live actors go with the scheduler that supervises them.
   self->set_exit_handler([=](caf::exit_msg& m) {
     auto& st = self->state;
-    for (auto& [id, s] : st.sessions) self->send_exit(s.actor, m.reason);
+    for (auto& id : st.sessions.ids()) self->send_exit(st.sessions.find(id)->actor, m.reason);
     for (auto& [id, a] : st.agents) self->send_exit(a, m.reason);
     self->quit(m.reason);
   });
@@ -134,24 +151,24 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
           self->send_exit(it->second, to_caf_error(gone));
           st.agents.erase(it);
         }
-        for (auto s = st.sessions.begin(); s != st.sessions.end();) {
-          auto next = std::next(s);
-          if (s->second.agent_id == m.id) stop_session(self, s, gone);
-          s = next;
-        }
+        for (auto& id : st.sessions.of_agent(m.id)) stop_session(self, id, to_caf_error(gone));
       },
       [=](const session_removed& m) {
-        auto it = self->state.sessions.find(m.id);
-        if (it != self->state.sessions.end())
-          stop_session(self, it,
-                       domain::not_found("session '" + m.id + "' was deleted", "session_not_found",
-                                         "metadata.session_id"));
+        stop_session(self, m.id,
+                     to_caf_error(domain::not_found("session '" + m.id + "' was deleted",
+                                                    "session_not_found", "metadata.session_id")));
+      },
+      [=](sweep_idle) {
+        auto& st = self->state;
+        passivate(self, st.sessions.idle_since(detail::live_sessions::clock::now() - st.opts.session_idle));
+        self->delayed_send(self, st.opts.sweep_interval, sweep_idle{});
       },
       [=](const health_query&) -> caf::result<health_snapshot> {
         auto rp = self->make_response_promise<health_snapshot>();
         auto& st = self->state;
         health_snapshot h;
         h.live_sessions = st.sessions.size();
+        h.passivated_sessions = st.passivated;
         h.live_agent_actors = st.agents.size();
         h.total_completions = st.completions;
         self->request(st.agent_repo, caf::infinite, count_agents{})
@@ -188,8 +205,9 @@ actor_factory default_factory(std::shared_ptr<const provider_directory> provider
 }
 
 scheduler_actor spawn_scheduler(caf::actor_system& sys, agent_repo_actor agents,
-                                session_repo_actor sessions, actor_factory factory) {
-  return sys.spawn(scheduler, std::move(agents), std::move(sessions), std::move(factory));
+                                session_repo_actor sessions, actor_factory factory,
+                                scheduler_options opts) {
+  return sys.spawn(scheduler, std::move(agents), std::move(sessions), std::move(factory), opts);
 }
 
 }  // namespace troupe::actors

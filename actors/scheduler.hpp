@@ -2,6 +2,7 @@
 // The scheduler supervises the live agent and session actors: spawns them on
 // first use, routes turns by id, monitors them, answers 500 for the turn an
 // actor died with, and lets the next request start a fresh one.
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -21,7 +22,16 @@ struct actor_factory {
 actor_factory default_factory(std::shared_ptr<const provider_directory> providers,
                               session_repo_actor sessions, session_options opts);
 
+struct scheduler_options {
+  // A session with no turn for this long sleeps (its actor stops; it stays stored).
+  std::chrono::milliseconds session_idle{300000};
+  // At most this many live session actors; past it the least recently used idle ones sleep.
+  std::size_t max_live_sessions = 100000;
+  std::chrono::milliseconds sweep_interval{1000};
+};
+
 scheduler_actor spawn_scheduler(caf::actor_system& sys, agent_repo_actor agents,
-                                session_repo_actor sessions, actor_factory factory);
+                                session_repo_actor sessions, actor_factory factory,
+                                scheduler_options opts = {});
 
 }  // namespace troupe::actors

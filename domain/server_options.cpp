@@ -49,6 +49,16 @@ parse_outcome parse_server_options(int argc, char** argv) {
   app.add_option("--turn-timeout-s", o.turn_timeout_s, "A turn answers 504 after this")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--session-idle-s", o.session_idle_s,
+                 "An idle session's actor stops after this (it stays stored)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-live-sessions", o.max_live_sessions,
+                 "Live session actors at most; the least recently used idle ones stop first")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--export-session", o.export_session,
+                 "Print one stored session as JSON and exit (support/debugging)");
   app.add_option("--max-body-bytes", o.max_body_bytes, "Request body limit (413 above)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

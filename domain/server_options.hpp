@@ -17,6 +17,9 @@ struct server_options {
   std::string log_level = "info";
   double drain_s = 10;
   double turn_timeout_s = 120;
+  double session_idle_s = 300;
+  std::size_t max_live_sessions = 100000;
+  std::string export_session;  // set: print that session as JSON and exit
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_config_bytes = 64 << 10;
   unsigned http_threads = 0;   // 0: half the cores (at least 1)

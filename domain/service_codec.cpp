@@ -68,6 +68,10 @@ std::string encode_health(const health_view& h) {
   w.Uint64(h.agents);
   w.Key("live_sessions");
   w.Uint64(h.live_sessions);
+  w.Key("max_live_sessions");
+  w.Uint64(h.max_live_sessions);
+  w.Key("passivated_sessions");
+  w.Uint64(h.passivated_sessions);
   w.Key("stored_sessions");
   w.Uint64(h.stored_sessions);
   w.Key("live_agent_actors");

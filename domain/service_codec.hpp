@@ -20,6 +20,8 @@ struct health_view {
   std::uint64_t agents = 0;
   std::uint64_t stored_sessions = 0;
   std::uint64_t live_sessions = 0;
+  std::uint64_t max_live_sessions = 0;
+  std::uint64_t passivated_sessions = 0;
   std::uint64_t live_agent_actors = 0;
   std::uint64_t total_completions = 0;
   std::int64_t inflight_requests = 0;

@@ -16,6 +16,7 @@ void add_service_routes(router& r, const api_context& ctx) {
     view.uptime_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
     view.storage = ctx.opts.storage;
+    view.max_live_sessions = ctx.opts.max_live_sessions;
     view.inflight_requests = ctx.inflight->n.load() - 1;  // not counting this one
     for (auto& [name, p] : ctx.rt.providers->entries)
       view.providers.push_back({name, p.config.type, static_cast<bool>(p.actor)});
@@ -25,6 +26,7 @@ void add_service_routes(router& r, const api_context& ctx) {
           view.agents = h.agents;
           view.stored_sessions = h.stored_sessions;
           view.live_sessions = h.live_sessions;
+          view.passivated_sessions = h.passivated_sessions;
           view.live_agent_actors = h.live_agent_actors;
           view.total_completions = h.total_completions;
           sink->send(200, domain::encode_health(view));

@@ -48,7 +48,7 @@ struct fixture {
   int agent_spawns = 0;
   bool crash_first_agent = false;
 
-  fixture() {
+  explicit fixture(std::chrono::milliseconds session_idle = 60s) {
     cfg.set("scheduler.max-threads", 4);
     sys = std::make_unique<caf::actor_system>(cfg);
     sessions = actors::spawn_session_repository(*sys, std::make_shared<storage::memory_session_store>());
@@ -80,7 +80,11 @@ struct fixture {
       if (crash) return sys.spawn(crashing_agent);
       return real.make_agent(sys, std::move(c));
     };
-    scheduler = actors::spawn_scheduler(*sys, agents, sessions, f);
+    actors::scheduler_options opts;
+    opts.max_live_sessions = 10;
+    opts.session_idle = session_idle;
+    opts.sweep_interval = 50ms;
+    scheduler = actors::spawn_scheduler(*sys, agents, sessions, f, opts);
     caf::anon_send(agents, actors::subscribe{scheduler});
     caf::anon_send(sessions, actors::subscribe{scheduler});
     create_agent("a1");
@@ -181,4 +185,35 @@ BOOST_FIXTURE_TEST_CASE(deleting_an_agent_ends_its_sessions, fixture) {
   BOOST_TEST(h.live_sessions == 0u);
   BOOST_TEST(h.stored_sessions == 0u);
   BOOST_TEST(turn("a1", "s-del") == 404);
+}
+
+BOOST_FIXTURE_TEST_CASE(live_sessions_stay_under_the_cap_and_wake_with_their_history, fixture) {
+  for (int i = 0; i < 40; ++i) BOOST_TEST(turn("a1", "cap-" + std::to_string(i), "first") == 200);
+  BOOST_TEST(health().live_sessions <= 10u);
+  BOOST_TEST(health().passivated_sessions >= 30u);
+  // Every session continues where it was: its stored turn comes back with it.
+  for (int i = 0; i < 40; ++i) BOOST_TEST(turn("a1", "cap-" + std::to_string(i), "second") == 200);
+  caf::scoped_actor self{*sys};
+  self->request(sessions, 5s, actors::get_session{"cap-0"})
+      .receive([](const actors::session_detail& d) {
+                 BOOST_REQUIRE(d.messages.size() == 4u);
+                 BOOST_TEST(d.messages[0].content == "first");
+                 BOOST_TEST(d.messages[2].content == "second");
+               },
+               [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+  BOOST_TEST(session_spawns["cap-0"] == 2);  // it slept and woke once
+}
+
+struct short_idle_fixture : fixture {
+  short_idle_fixture() : fixture(300ms) {}
+};
+
+BOOST_FIXTURE_TEST_CASE(idle_sessions_sleep, short_idle_fixture) {
+  BOOST_TEST(turn("a1", "idle-1") == 200);
+  BOOST_TEST(health().live_sessions == 1u);
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (health().live_sessions > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  BOOST_TEST(health().live_sessions == 0u);
+  BOOST_TEST(turn("a1", "idle-1") == 200);  // wakes up transparently
 }
