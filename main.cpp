@@ -5,13 +5,28 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <limits>
 
 #include "actors/runtime.hpp"
 #include "actors/seed_agents.hpp"
 #include "domain/server_options.hpp"
+#include "domain/session_info.hpp"
 #include "http/server.hpp"
 
 namespace {
+
+// --export-session: one stored session as JSON on stdout.
+int export_session(troupe::storage::session_store& store, const std::string& id) {
+  auto info = store.get(id);
+  if (!info) {
+    std::cerr << "troupe: session '" << id << "' not found\n";
+    return 1;
+  }
+  std::cout << troupe::domain::encode_session_detail(
+                   *info, store.history(id, std::numeric_limits<std::size_t>::max()))
+            << "\n";
+  return 0;
+}
 
 void setup_logging(const std::string& level) {
   // Async: the access log must not put a write(2) on every HTTP thread.
@@ -39,6 +54,7 @@ int main(int argc, char** argv) {
   try {
     services = domain::load_services(opts.services);
     backends = storage::open_storage(opts.storage);
+    if (!opts.export_session.empty()) return export_session(*backends.sessions, opts.export_session);
   } catch (const std::exception& e) {
     std::cerr << "troupe: " << e.what() << "\n";
     return 1;

@@ -17,7 +17,7 @@ domain::agent_config decode(const std::string& body) {
 sqlite_agent_store::sqlite_agent_store(const std::string& path) : db_(path) {}
 
 std::optional<std::string> sqlite_agent_store::owner_of_name(const std::string& name) const {
-  auto& q = db_.prepare("SELECT id FROM agents WHERE name = ?;");
+  auto q = db_.prepare("SELECT id FROM agents WHERE name = ?;");
   if (!q.bind(1, name).step()) return std::nullopt;
   auto id = q.text(0);
   q.reset();
@@ -58,7 +58,7 @@ bool sqlite_agent_store::remove(const std::string& id) {
 }
 
 std::optional<domain::agent_config> sqlite_agent_store::get(const std::string& id) const {
-  auto& q = db_.prepare("SELECT body FROM agents WHERE id = ?;");
+  auto q = db_.prepare("SELECT body FROM agents WHERE id = ?;");
   if (!q.bind(1, id).step()) return std::nullopt;
   auto body = q.text(0);
   q.reset();
@@ -67,7 +67,7 @@ std::optional<domain::agent_config> sqlite_agent_store::get(const std::string& i
 
 std::vector<domain::agent_config> sqlite_agent_store::list(const domain::agent_query& q) const {
   std::vector<domain::agent_config> out;
-  auto& s = db_.prepare(
+  auto s = db_.prepare(
       "SELECT body FROM agents WHERE (?1 = '' OR template_id = ?1) AND (?2 = 0 OR status = 'active') "
       "ORDER BY seq LIMIT ?3 OFFSET ?4;");
   s.bind(1, q.template_id)
@@ -79,7 +79,7 @@ std::vector<domain::agent_config> sqlite_agent_store::list(const domain::agent_q
 }
 
 std::size_t sqlite_agent_store::count() const {
-  auto& q = db_.prepare("SELECT COUNT(*) FROM agents;");
+  auto q = db_.prepare("SELECT COUNT(*) FROM agents;");
   auto n = q.step() ? static_cast<std::size_t>(q.integer(0)) : 0;
   q.reset();
   return n;

@@ -126,7 +126,7 @@ void sqlite_db::exec(const char* sql) {
   }
 }
 
-sqlite_statement& sqlite_db::prepare(const char* sql) {
+sqlite_query sqlite_db::prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
@@ -134,14 +134,14 @@ sqlite_statement& sqlite_db::prepare(const char* sql) {
     it = cache_.emplace(sql, std::make_unique<sqlite_statement>(db_, stmt)).first;
   }
   it->second->reset();
-  return *it->second;
+  return sqlite_query{*it->second};
 }
 
 std::int64_t sqlite_db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 
 int sqlite_db::schema_version() {
   exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
-  auto& q = prepare("SELECT MAX(version) FROM schema_version;");
+  auto q = prepare("SELECT MAX(version) FROM schema_version;");
   return q.step() && !q.is_null(0) ? static_cast<int>(q.integer(0)) : 0;
 }
 

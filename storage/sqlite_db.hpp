@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "storage/agent_store.hpp"
 
@@ -38,6 +39,33 @@ class sqlite_statement {
   sqlite3_stmt* stmt_;
 };
 
+// A use of a cached statement; resets it when it goes out of scope, so no
+// statement keeps a read transaction (and its old snapshot) open by accident.
+class sqlite_query {
+ public:
+  explicit sqlite_query(sqlite_statement& s) : s_(&s) {}
+  sqlite_query(sqlite_query&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+  sqlite_query& operator=(sqlite_query&&) = delete;
+  ~sqlite_query() {
+    if (s_) s_->reset();
+  }
+  template <class T>
+  sqlite_query& bind(int i, T&& x) {
+    s_->bind(i, std::forward<T>(x));
+    return *this;
+  }
+  bool step() { return s_->step(); }
+  void run() { s_->run(); }
+  // Ends this use early (and clears the bindings for a rerun).
+  void reset() { s_->reset(); }
+  std::string text(int col) const { return s_->text(col); }
+  std::int64_t integer(int col) const { return s_->integer(col); }
+  bool is_null(int col) const { return s_->is_null(col); }
+
+ private:
+  sqlite_statement* s_;
+};
+
 class sqlite_db {
  public:
   // Opens (creating the file and its directory if needed) in WAL mode with
@@ -48,8 +76,8 @@ class sqlite_db {
   sqlite_db& operator=(const sqlite_db&) = delete;
 
   void exec(const char* sql);
-  // A cached prepared statement, reset and ready to bind.
-  sqlite_statement& prepare(const char* sql);
+  // A cached prepared statement, ready to bind; reset again when the query ends.
+  sqlite_query prepare(const char* sql);
   std::int64_t last_insert_id() const;
   const std::string& path() const { return path_; }
 

@@ -6,7 +6,7 @@ namespace troupe::storage {
 
 namespace {
 
-domain::session_info read_info(const sqlite_statement& q) {
+domain::session_info read_info(const sqlite_query& q) {
   // Column order of every "SELECT id, agent_id, user_id, created_at, last_activity, message_count".
   return {q.text(0), q.text(1), q.text(2), q.integer(3), q.integer(4), q.integer(5)};
 }
@@ -14,13 +14,13 @@ domain::session_info read_info(const sqlite_statement& q) {
 }  // namespace
 
 sqlite_session_store::sqlite_session_store(const std::string& path) : db_(path) {
-  auto& q = db_.prepare("SELECT COUNT(*) FROM sessions;");
+  auto q = db_.prepare("SELECT COUNT(*) FROM sessions;");
   if (q.step()) count_ = static_cast<std::size_t>(q.integer(0));
 }
 
 bool sqlite_session_store::write_turn(const turn_write& t) {
   std::int64_t seq = 0, count = 0;
-  auto& find = db_.prepare("SELECT seq, message_count FROM sessions WHERE id = ?;");
+  auto find = db_.prepare("SELECT seq, message_count FROM sessions WHERE id = ?;");
   bool created = !find.bind(1, t.info.id).step();
   if (!created) {
     seq = find.integer(0);
@@ -38,7 +38,7 @@ bool sqlite_session_store::write_turn(const turn_write& t) {
         .run();
     seq = db_.last_insert_id();
   }
-  auto& insert = db_.prepare(
+  auto insert = db_.prepare(
       "INSERT INTO messages (session_seq, idx, role, content, created_at) VALUES (?, ?, ?, ?, ?);");
   for (auto& m : t.messages) {
     insert.reset();
@@ -86,7 +86,7 @@ std::vector<std::string> sqlite_session_store::append_turns(const std::vector<tu
 }
 
 std::optional<domain::session_info> sqlite_session_store::get(const std::string& id) const {
-  auto& q = db_.prepare(
+  auto q = db_.prepare(
       "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
       "WHERE id = ?;");
   if (!q.bind(1, id).step()) return std::nullopt;
@@ -97,7 +97,7 @@ std::optional<domain::session_info> sqlite_session_store::get(const std::string&
 
 domain::message_list sqlite_session_store::history(const std::string& id, std::size_t last_n) const {
   domain::message_list out;
-  auto& q = db_.prepare(history_sql);
+  auto q = db_.prepare(history_sql);
   q.bind(1, id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(last_n, INT64_MAX)));
   while (q.step()) {
     auto role = domain::parse_role(q.text(0));
@@ -109,7 +109,7 @@ domain::message_list sqlite_session_store::history(const std::string& id, std::s
 
 std::vector<domain::session_info> sqlite_session_store::list(const domain::session_query& q) const {
   std::vector<domain::session_info> out;
-  auto& s = db_.prepare(
+  auto s = db_.prepare(
       "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
       "WHERE (?1 = '' OR agent_id = ?1) AND (?2 = '' OR user_id = ?2) "
       "ORDER BY seq LIMIT ?3 OFFSET ?4;");
@@ -120,7 +120,7 @@ std::vector<domain::session_info> sqlite_session_store::list(const domain::sessi
 
 bool sqlite_session_store::remove(const std::string& id) {
   sqlite_transaction tx{db_};
-  auto& find = db_.prepare("SELECT seq FROM sessions WHERE id = ?;");
+  auto find = db_.prepare("SELECT seq FROM sessions WHERE id = ?;");
   if (!find.bind(1, id).step()) return false;
   auto seq = find.integer(0);
   find.reset();
@@ -134,7 +134,7 @@ bool sqlite_session_store::remove(const std::string& id) {
 std::vector<std::string> sqlite_session_store::remove_by_agent(const std::string& agent_id) {
   std::vector<std::string> ids;
   {
-    auto& q = db_.prepare("SELECT id FROM sessions WHERE agent_id = ?;");
+    auto q = db_.prepare("SELECT id FROM sessions WHERE agent_id = ?;");
     q.bind(1, agent_id);
     while (q.step()) ids.push_back(q.text(0));
   }

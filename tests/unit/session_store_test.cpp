@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(sqlite_history_window_reads_the_index_not_the_table) {
   BOOST_TEST(window[1].content == "q298");
   BOOST_TEST(window[3].content == "q299");
   storage::sqlite_db db{path};
-  auto& plan = db.prepare((std::string("EXPLAIN QUERY PLAN ") + storage::sqlite_session_store::history_sql).c_str());
+  auto plan = db.prepare((std::string("EXPLAIN QUERY PLAN ") + storage::sqlite_session_store::history_sql).c_str());
   plan.bind(1, std::string_view("long")).bind(2, std::int64_t{5});
   std::string steps;
   while (plan.step()) steps += plan.text(3) + "\n";
@@ -173,4 +173,20 @@ BOOST_AUTO_TEST_CASE(sqlite_refuses_a_file_that_is_not_a_database) {
 
 BOOST_AUTO_TEST_CASE(sqlite_reports_an_unwritable_place) {
   BOOST_CHECK_THROW(storage::open_storage("sqlite:/proc/troupe/t.db"), storage::storage_error);
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_stores_on_one_database_do_not_block_each_other) {
+  // Each store has its own connection: a read left open on one would pin an
+  // old snapshot and make its next write fail with "database is locked".
+  testing::temp_dir dir;
+  auto stores = storage::open_storage("sqlite:" + dir.file("both.db"));
+  BOOST_TEST(stores.sessions->count() == 0u);
+  BOOST_TEST(stores.agents->count() == 0u);
+  domain::agent_config a;
+  a.id = a.name = a.template_id = "x";
+  BOOST_TEST((stores.agents->insert(a) == storage::write_status::ok));
+  BOOST_CHECK_NO_THROW(stores.sessions->append_turn(info("s", "x", ""), {{role::user, "q", 1}}));
+  BOOST_TEST(stores.agents->list({}).size() == 1u);
+  BOOST_CHECK_NO_THROW(stores.sessions->append_turn(info("s", "x", ""), {{role::user, "q2", 2}}));
+  BOOST_TEST((stores.agents->update(a) == storage::write_status::ok));
 }
