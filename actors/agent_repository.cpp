@@ -116,9 +116,11 @@ agent_repo_actor spawn_agent_repository(caf::actor_system& sys,
                                         std::shared_ptr<storage::agent_store> store,
                                         session_repo_actor sessions,
                                         std::size_t max_config_bytes) {
-  // Detached: a durable write waits for the disk on its own thread.
-  return sys.spawn<caf::detached>(agent_repository, std::move(store), std::move(sessions),
-                                  max_config_bytes);
+  // A durable write waits for the disk on a thread of its own.
+  if (store->blocks())
+    return sys.spawn<caf::detached>(agent_repository, std::move(store), std::move(sessions),
+                                    max_config_bytes);
+  return sys.spawn(agent_repository, std::move(store), std::move(sessions), max_config_bytes);
 }
 
 }  // namespace troupe::actors

@@ -107,9 +107,10 @@ session_repo_actor::behavior_type session_repository(self_ptr self,
 
 session_repo_actor spawn_session_repository(caf::actor_system& sys,
                                             std::shared_ptr<storage::session_store> store) {
-  // Detached: its commits wait for the disk on its own thread, not on a
-  // scheduler thread that other actors need.
-  return sys.spawn<caf::detached>(session_repository, std::move(store));
+  // A store that waits for a disk gets a thread of its own, so its commits
+  // never hold a scheduler thread that other actors need.
+  if (store->blocks()) return sys.spawn<caf::detached>(session_repository, std::move(store));
+  return sys.spawn(session_repository, std::move(store));
 }
 
 }  // namespace troupe::actors

@@ -21,6 +21,8 @@ enum class write_status { ok, not_found, duplicate_id, duplicate_name };
 class agent_store {
  public:
   virtual ~agent_store() = default;
+  // Whether calls wait for a disk (then its actor gets a thread of its own).
+  virtual bool blocks() const { return true; }
   virtual write_status insert(const domain::agent_config& a) = 0;
   virtual write_status update(const domain::agent_config& a) = 0;
   virtual bool remove(const std::string& id) = 0;

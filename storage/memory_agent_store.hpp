@@ -9,6 +9,7 @@ namespace troupe::storage {
 
 class memory_agent_store final : public agent_store {
  public:
+  bool blocks() const override { return false; }
   write_status insert(const domain::agent_config& a) override;
   write_status update(const domain::agent_config& a) override;
   bool remove(const std::string& id) override;

@@ -9,6 +9,7 @@ namespace troupe::storage {
 
 class memory_session_store final : public session_store {
  public:
+  bool blocks() const override { return false; }
   void append_turn(const domain::session_info& info, const domain::message_list& messages) override;
   std::optional<domain::session_info> get(const std::string& id) const override;
   domain::message_list history(const std::string& id, std::size_t last_n) const override;

@@ -19,6 +19,8 @@ struct turn_write {
 class session_store {
  public:
   virtual ~session_store() = default;
+  // Whether calls wait for a disk (then its actor gets a thread of its own).
+  virtual bool blocks() const { return true; }
   // Stores one completed turn atomically: creates the session on its first
   // turn, appends the messages, updates last_activity and message_count.
   virtual void append_turn(const domain::session_info& info,
