@@ -7,7 +7,7 @@ APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev lib
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
             curl wrk
 
-.PHONY: all deps build run test unit blackbox bench clean
+.PHONY: all deps build run test unit blackbox bench bench-core bench-storage clean
 
 all: build
 
@@ -44,8 +44,13 @@ unit: build
 blackbox: build tests/blackbox/node_modules
 	cd $(BUILD) && ctest --output-on-failure -R '^blackbox\.'
 
-bench: build
+bench: bench-core bench-storage
+
+bench-core: build
 	bench/run.sh
+
+bench-storage: build
+	bench/storage.sh
 
 clean:
 	rm -rf $(BUILD) tests/blackbox/node_modules

@@ -2,6 +2,7 @@
 -- BENCH_MODE: new (no session_id: a new session per request),
 --             pool (session_id drawn from BENCH_SESSIONS ids, default 1000),
 --             hot  (one session for every request).
+--             unique (a new client-chosen session_id per request: sessions pile up).
 -- BENCH_STREAM=1 asks for a streamed reply.
 local mode = os.getenv("BENCH_MODE") or "new"
 local sessions = tonumber(os.getenv("BENCH_SESSIONS") or "1000")
@@ -22,12 +23,17 @@ end
 local fixed = body(nil)
 local hot = body("bench-hot")
 local counter = 0
+-- Distinct per run, so "unique" ids never meet sessions of an earlier run.
+local prefix = tostring(os.time()) .. tostring(math.random(1000000))
 
 request = function()
   if mode == "pool" then
     counter = counter + 1
     local s = "bench-" .. tostring(math.random(sessions))
     return wrk.format(nil, nil, nil, body(s))
+  elseif mode == "unique" then
+    counter = counter + 1
+    return wrk.format(nil, nil, nil, body("u-" .. prefix .. "-" .. tostring(counter)))
   elseif mode == "hot" then
     return wrk.format(nil, nil, nil, hot)
   end

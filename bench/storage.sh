@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Durable storage numbers for docs/BENCHMARKS.md: turns/s with SQLite and
+# with memory, resident memory per live and per stored (sleeping) session,
+# and the latency of a turn that wakes a sleeping session.
+# Env: DURATION (10s), CONNECTIONS (64), TROUPE_BIN.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${TROUPE_BIN:-build/troupe}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+WORK=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL=http://127.0.0.1:$PORT
+SERVER=
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+start_server() {  # extra flags
+  "$BIN" --listen=127.0.0.1:$PORT --services=conf/services.json --agents=conf/agents.json \
+    --log-level=warn "$@" 2>>"$WORK/server.log" &
+  SERVER=$!
+  for _ in $(seq 100); do curl -sf "$URL/ping" >/dev/null && return; sleep 0.1; done
+  echo "server did not start" >&2; exit 1
+}
+stop_server() { [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }; SERVER=; }
+rss_kib() { awk '/VmRSS/ {print $2}' /proc/"$SERVER"/status; }
+metric() { curl -s "$URL/v1/health" | python3 -c "import json,sys; print(json.load(sys.stdin)['metrics']['$1'])"; }
+chat_wrk() {  # connections, then env for chat.lua; prints "req/s p50 p99"
+  local c=$1; shift
+  env "$@" wrk -t1 -c"$c" -d"$DURATION" --latency -s bench/chat.lua "$URL/v1/chat/completions" |
+    awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {printf "%10s %10s %10s", r, p50, p99}'
+}
+
+echo "machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | xargs)"
+echo "troupe:  $($BIN --version)  wrk: 1 thread, $DURATION each"
+printf "%-48s %10s %10s %10s\n" scenario "req/s" p50 p99
+
+for storage in memory "sqlite:$WORK/turns.db"; do
+  start_server --storage="$storage"
+  printf "%-48s %s\n" "chat, 1000 sessions, $CONNECTIONS conn, ${storage%%:*}" \
+    "$(chat_wrk "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=1000)"
+  stop_server
+done
+
+# Memory per live session: every request opens a new session, none sleeps.
+start_server --storage="sqlite:$WORK/live.db" --max-live-sessions=10000000
+before=$(rss_kib)
+printf "%-48s %s\n" "new session per turn, all stay live" "$(chat_wrk "$CONNECTIONS" BENCH_MODE=unique)"
+live=$(metric live_sessions)
+echo "  RSS per live session: $(( ($(rss_kib) - before) * 1024 / live )) bytes ($live live sessions)"
+stop_server
+
+# Memory per stored session: the same, but at most 100 stay live.
+start_server --storage="sqlite:$WORK/stored.db" --max-live-sessions=100
+before=$(rss_kib)
+printf "%-48s %s\n" "new session per turn, 100 live at most" "$(chat_wrk "$CONNECTIONS" BENCH_MODE=unique)"
+stored=$(metric stored_sessions)
+echo "  RSS per stored session: $(( ($(rss_kib) - before) * 1024 / stored )) bytes ($stored stored, $(metric live_sessions) live)"
+stop_server
+
+# Waking up: 5000 sessions, 100 live at most, so nearly every turn wakes one.
+start_server --storage="sqlite:$WORK/wake.db" --max-live-sessions=100
+chat_wrk "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=5000 >/dev/null  # create them
+printf "%-48s %s\n" "turns waking sleeping sessions, $CONNECTIONS conn" \
+  "$(chat_wrk "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=5000)"
+printf "%-48s %s\n" "turns waking sleeping sessions, 1 conn" \
+  "$(chat_wrk 1 BENCH_MODE=pool BENCH_SESSIONS=5000)"
+stop_server
+start_server --storage="sqlite:$WORK/wake.db" --max-live-sessions=100000
+chat_wrk "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=5000 >/dev/null  # all awake
+printf "%-48s %s\n" "same 5000 sessions all live, 1 conn" "$(chat_wrk 1 BENCH_MODE=pool BENCH_SESSIONS=5000)"
