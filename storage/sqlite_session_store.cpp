@@ -108,12 +108,24 @@ domain::message_list sqlite_session_store::history(const std::string& id, std::s
 }
 
 std::vector<domain::session_info> sqlite_session_store::list(const domain::session_query& q) const {
-  std::vector<domain::session_info> out;
-  auto s = db_.prepare(
+  // One statement per filter, so each can walk its own index instead of
+  // filtering every session.
+  static constexpr const char* by_filter[] = {
       "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
-      "WHERE (?1 = '' OR agent_id = ?1) AND (?2 = '' OR user_id = ?2) "
-      "ORDER BY seq LIMIT ?3 OFFSET ?4;");
-  s.bind(1, q.agent_id).bind(2, q.user_id).bind(3, q.limit).bind(4, q.offset);
+      "ORDER BY seq LIMIT ?3 OFFSET ?4;",
+      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
+      "WHERE agent_id = ?1 ORDER BY seq LIMIT ?3 OFFSET ?4;",
+      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
+      "WHERE user_id = ?2 ORDER BY seq LIMIT ?3 OFFSET ?4;",
+      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
+      "WHERE agent_id = ?1 AND user_id = ?2 ORDER BY seq LIMIT ?3 OFFSET ?4;",
+  };
+  int which = (q.agent_id.empty() ? 0 : 1) + (q.user_id.empty() ? 0 : 2);
+  std::vector<domain::session_info> out;
+  auto s = db_.prepare(by_filter[which]);
+  if (!q.agent_id.empty()) s.bind(1, q.agent_id);
+  if (!q.user_id.empty()) s.bind(2, q.user_id);
+  s.bind(3, q.limit).bind(4, q.offset);
   while (s.step()) out.push_back(read_info(s));
   return out;
 }
