@@ -41,21 +41,19 @@ for storage in memory "sqlite:$WORK/turns.db"; do
   stop_server
 done
 
-# Memory per live session: every request opens a new session, none sleeps.
-start_server --storage="sqlite:$WORK/live.db" --max-live-sessions=10000000
-before=$(rss_kib)
-printf "%-48s %s\n" "new session per turn, all stay live" "$(chat_wrk "$CONNECTIONS" BENCH_MODE=unique)"
-live=$(metric live_sessions)
-echo "  RSS per live session: $(( ($(rss_kib) - before) * 1024 / live )) bytes ($live live sessions)"
-stop_server
-
-# Memory per stored session: the same, but at most 100 stay live.
-start_server --storage="sqlite:$WORK/stored.db" --max-live-sessions=100
-before=$(rss_kib)
-printf "%-48s %s\n" "new session per turn, 100 live at most" "$(chat_wrk "$CONNECTIONS" BENCH_MODE=unique)"
-stored=$(metric stored_sessions)
-echo "  RSS per stored session: $(( ($(rss_kib) - before) * 1024 / stored )) bytes ($stored stored, $(metric live_sessions) live)"
-stop_server
+# Memory per session: every request opens a new session; the cap decides
+# whether they stay live or sleep (stored only).
+rss_per_session() {  # label, --max-live-sessions, the health metric to divide by
+  start_server --storage="sqlite:$WORK/rss-$2.db" --max-live-sessions="$2"
+  local before n
+  before=$(rss_kib)
+  printf "%-48s %s\n" "$1" "$(chat_wrk "$CONNECTIONS" BENCH_MODE=unique)"
+  n=$(metric "$3")
+  echo "  RSS per ${3%%_*} session: $(( ($(rss_kib) - before) * 1024 / n )) bytes ($n ${3%%_*}, $(metric live_sessions) live)"
+  stop_server
+}
+rss_per_session "new session per turn, all stay live" 10000000 live_sessions
+rss_per_session "new session per turn, 100 live at most" 100 stored_sessions
 
 # Waking up: 5000 sessions, 100 live at most, so nearly every turn wakes one.
 start_server --storage="sqlite:$WORK/wake.db" --max-live-sessions=100
