@@ -4,7 +4,8 @@ BUILD    ?= build
 JOBS     ?= $(shell nproc)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev \
-            rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev curl wrk
+            rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev \
+            libcurl4-openssl-dev curl wrk
 
 .PHONY: all deps build run test unit blackbox bench clean
 
