@@ -63,6 +63,7 @@ function serve() {
       method: req.method,
       url: req.url,
       headers: req.headers,
+      remote_port: req.socket.remotePort, // the same port again: a reused connection
       body,
       received_at: Date.now(),
       closed_early: false,
@@ -125,6 +126,12 @@ function serve() {
     const chunk = (delta, finishReason = null, extra = {}) =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model,
         choices: [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`;
+    // Cuts the connection once what was written is on the wire.
+    const drop = async () => {
+      await sleep(50);
+      res.socket.destroy();
+      rec.dropped = true;
+    };
     res.write(': fake upstream\n\n');
     if (step.first_token_ms) await sleep(step.first_token_ms);
     if (gone) return;
@@ -132,19 +139,11 @@ function serve() {
     for (let i = 0; i < tokens.length; i++) {
       if (i > 0 && step.token_interval_ms) await sleep(step.token_interval_ms);
       if (gone) return;
-      if (step.drop_after !== undefined && i === step.drop_after) {
-        res.socket.destroy();
-        rec.dropped = true;
-        return;
-      }
+      if (step.drop_after !== undefined && i === step.drop_after) return drop();
       res.write(chunk({ content: tokens[i] }));
       if (step.malformed === 'sse' && i === 0) res.write('data: {"choices":[{"delta":\n\n');
     }
-    if (step.drop_after !== undefined && step.drop_after >= tokens.length) {
-      res.socket.destroy();
-      rec.dropped = true;
-      return;
-    }
+    if (step.drop_after !== undefined && step.drop_after >= tokens.length) return drop();
     res.write(chunk({}, finish));
     if (body?.stream_options?.include_usage) {
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
