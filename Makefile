@@ -7,7 +7,7 @@ APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev lib
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev \
             libcurl4-openssl-dev curl wrk
 
-.PHONY: all deps build run test unit blackbox bench clean
+.PHONY: all deps build run test unit blackbox bench bench-upstream clean
 
 all: build
 
@@ -46,6 +46,9 @@ blackbox: build tests/blackbox/node_modules
 
 bench: build
 	bench/run.sh
+
+bench-upstream: build
+	bench/upstream.sh
 
 clean:
 	rm -rf $(BUILD) tests/blackbox/node_modules

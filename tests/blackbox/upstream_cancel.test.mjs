@@ -38,6 +38,30 @@ async function closedRequest(mark, limitMs = 5000) {
   }
 }
 
+/**
+ * Sends a chat request, waits until the upstream has its call (plus
+ * `waitMs`), then hangs up; asserts the upstream call was closed within
+ * CANCEL_MS of that and that nothing was stored.
+ */
+async function hangUpAndCheck(body, mark, { waitMs = 0 } = {}) {
+  const ctl = new AbortController();
+  const pending = fetch(s.url('/v1/chat/completions'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: ctl.signal,
+  }).catch(() => null);
+  while ((await fake.requests(mark)).length === 0) await sleep(20);
+  await sleep(waitMs);
+  const leftAt = Date.now();
+  ctl.abort();
+  await pending;
+  const up = await closedRequest(mark);
+  assert.ok(up.closed_early);
+  assert.ok(up.closed_at - leftAt < CANCEL_MS, `closed ${up.closed_at - leftAt} ms after the client left`);
+  await assertNotStored(body.metadata.session_id);
+}
+
 async function assertNotStored(sid) {
   const g = await s.req('GET', `/v1/sessions/${sid}`);
   if (g.status === 200) assert.equal(g.json.message_count, 0, g.text);
@@ -66,44 +90,16 @@ test('a stream client leaving before the first token cancels too', T, async () =
   const mark = uid('mark');
   const sid = uid('gone-early');
   await fake.plan(mark, [{ first_token_ms: 10000 }]);
-  const ctl = new AbortController();
-  const pending = fetch(s.url('/v1/chat/completions'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: agent, stream: true, messages: [user(mark)], metadata: { session_id: sid } }),
-    signal: ctl.signal,
-  }).catch(() => null);
-  // Wait for the upstream to have the call, then hang up.
-  while ((await fake.requests(mark)).length === 0) await sleep(20);
-  const leftAt = Date.now();
-  ctl.abort();
-  await pending;
-  const up = await closedRequest(mark);
-  assert.ok(up.closed_early);
-  assert.ok(up.closed_at - leftAt < CANCEL_MS, `closed ${up.closed_at - leftAt} ms after the client left`);
-  await assertNotStored(sid);
+  await hangUpAndCheck({ model: agent, stream: true, messages: [user(mark)], metadata: { session_id: sid } }, mark);
 });
 
 test('a non-stream client dropping its connection cancels the upstream call', T, async () => {
   const mark = uid('mark');
   const sid = uid('gone-np');
   await fake.plan(mark, [{ first_token_ms: 10000, content: 'too late' }]);
-  const ctl = new AbortController();
-  const pending = fetch(s.url('/v1/chat/completions'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: agent, messages: [user(mark)], metadata: { session_id: sid } }),
-    signal: ctl.signal,
-  }).catch(() => null);
-  while ((await fake.requests(mark)).length === 0) await sleep(20);
-  await sleep(200);
-  const leftAt = Date.now();
-  ctl.abort();
-  await pending;
-  const up = await closedRequest(mark);
-  assert.ok(up.closed_early);
-  assert.ok(up.closed_at - leftAt < CANCEL_MS, `closed ${up.closed_at - leftAt} ms after the client left`);
-  await assertNotStored(sid);
+  await hangUpAndCheck({ model: agent, messages: [user(mark)], metadata: { session_id: sid } }, mark, {
+    waitMs: 200,
+  });
   // The session still works afterwards.
   const again = uid('mark');
   const ok = await fetch(s.url('/v1/chat/completions'), {
