@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <mutex>
@@ -115,7 +114,6 @@ struct curl_loop::impl {
   std::mutex mu;  // guards queue and stopping
   std::vector<std::pair<http_post, std::shared_ptr<http_exchange>>> queue;
   bool stopping = false;
-  std::atomic<std::size_t> count{0};
 
   // I/O thread only:
   std::unordered_map<CURL*, std::unique_ptr<transfer>> active;
@@ -188,7 +186,6 @@ struct curl_loop::impl {
     t->ex = std::move(ex);
     t->easy = curl_easy_init();
     if (!t->easy) {
-      count.fetch_sub(1);
       t->ex->on_end({transfer_end::kind::broken, "curl_easy_init failed"});
       return;
     }
@@ -218,7 +215,6 @@ struct curl_loop::impl {
     auto t = std::move(it->second);
     active.erase(it);
     curl_multi_remove_handle(multi, e);
-    count.fetch_sub(1);
     if (end.how == transfer_end::kind::completed) t->send_head();
     t->ex->on_end(end);
   }
@@ -303,11 +299,9 @@ curl_loop::curl_loop() : d_(std::make_unique<impl>()) {}
 curl_loop::~curl_loop() = default;
 
 void curl_loop::start(http_post post, std::shared_ptr<http_exchange> ex) {
-  d_->count.fetch_add(1);
   {
     std::lock_guard<std::mutex> g{d_->mu};
     if (d_->stopping) {
-      d_->count.fetch_sub(1);
       ex->on_end({transfer_end::kind::aborted, "the server is stopping"});
       return;
     }
@@ -315,7 +309,5 @@ void curl_loop::start(http_post post, std::shared_ptr<http_exchange> ex) {
   }
   d_->wake();
 }
-
-std::size_t curl_loop::in_flight() const { return d_->count.load(); }
 
 }  // namespace troupe::actors

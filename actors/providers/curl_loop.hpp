@@ -64,8 +64,6 @@ class curl_loop {
 
   // Thread-safe; never blocks on I/O.
   void start(http_post post, std::shared_ptr<http_exchange> ex);
-  // Transfers queued or running.
-  std::size_t in_flight() const;
 
  private:
   struct impl;
