@@ -102,7 +102,11 @@ class shutdown_sequence {
  private:
   void poll() {
     auto left = ctx_.inflight->n.load();
-    if (left <= 0 || std::chrono::steady_clock::now() >= deadline_) {
+    // A reply counts as done when it is handed to RESTinio, a moment before
+    // its bytes are written on this io_context: give those writes one more tick.
+    bool settled = left <= 0 && quiet_;
+    quiet_ = left <= 0;
+    if (settled || std::chrono::steady_clock::now() >= deadline_) {
       if (left > 0) spdlog::warn("drain time over with {} requests in flight", left);
       spdlog::info("stopped");
       io_.stop();
@@ -121,6 +125,7 @@ class shutdown_sequence {
   restinio::asio_ns::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_;
   bool draining_ = false;
+  bool quiet_ = false;  // nothing was in flight at the previous tick
 };
 
 }  // namespace
