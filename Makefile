@@ -5,9 +5,9 @@ JOBS     ?= $(shell nproc)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev \
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
-            curl wrk
+            libcurl4-openssl-dev curl wrk
 
-.PHONY: all deps build run test unit blackbox bench bench-core bench-storage clean
+.PHONY: all deps build run test unit blackbox bench bench-core bench-storage bench-upstream clean
 
 all: build
 
@@ -44,13 +44,16 @@ unit: build
 blackbox: build tests/blackbox/node_modules
 	cd $(BUILD) && ctest --output-on-failure -R '^blackbox\.'
 
-bench: bench-core bench-storage
+bench: bench-core bench-storage bench-upstream
 
 bench-core: build
 	bench/run.sh
 
 bench-storage: build
 	bench/storage.sh
+
+bench-upstream: build
+	bench/upstream.sh
 
 clean:
 	rm -rf $(BUILD) tests/blackbox/node_modules

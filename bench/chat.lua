@@ -3,11 +3,12 @@
 --             pool (session_id drawn from BENCH_SESSIONS ids, default 1000),
 --             hot  (one session for every request).
 --             unique (a new client-chosen session_id per request: sessions pile up).
--- BENCH_STREAM=1 asks for a streamed reply.
+-- BENCH_STREAM=1 asks for a streamed reply. BENCH_MODEL names the agent (demo).
 local mode = os.getenv("BENCH_MODE") or "new"
 local sessions = tonumber(os.getenv("BENCH_SESSIONS") or "1000")
 local stream = os.getenv("BENCH_STREAM") == "1"
 local token = os.getenv("BENCH_TOKEN")
+local model = os.getenv("BENCH_MODEL") or "demo"
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -16,7 +17,7 @@ if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token 
 local function body(session)
   local meta = ""
   if session then meta = ',"metadata":{"session_id":"' .. session .. '"}' end
-  return '{"model":"demo","stream":' .. tostring(stream) ..
+  return '{"model":"' .. model .. '","stream":' .. tostring(stream) ..
          ',"messages":[{"role":"user","content":"Hello there, how are you?"}]' .. meta .. '}'
 end
 

@@ -8,7 +8,8 @@ BIN=${TROUPE_BIN:-build/troupe}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-1}
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source bench/lib.sh
+PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 
 start_server() {
@@ -24,14 +25,7 @@ trap stop_server EXIT
 
 row() {  # name, then wrk arguments
   local name=$1; shift
-  local out
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
-  local rps p50 p99 errors
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  errors=$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")
-  printf "%-34s %12s %10s %10s  %s\n" "$name" "$rps" "$p50" "$p99" "$errors"
+  wrk_row "$name" -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" "$@"
 }
 
 echo "machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | xargs)"

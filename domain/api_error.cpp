@@ -44,6 +44,9 @@ api_error internal_error(std::string m) {
 api_error not_implemented(std::string m, std::string p) {
   return make(501, "server_error", "not_implemented", std::move(m), std::move(p));
 }
+api_error bad_gateway(std::string m) {
+  return make(502, "server_error", "upstream_error", std::move(m), {});
+}
 api_error service_unavailable(std::string m) {
   return make(503, "server_error", "unavailable", std::move(m), {});
 }

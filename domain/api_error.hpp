@@ -27,6 +27,8 @@ api_error unsupported_media_type(std::string message);
 api_error unprocessable(std::string message, std::string param = {});
 api_error internal_error(std::string message);
 api_error not_implemented(std::string message, std::string param = {});
+// An upstream LLM server failed or answered with an error.
+api_error bad_gateway(std::string message);
 api_error service_unavailable(std::string message);
 api_error gateway_timeout(std::string message);
 

@@ -159,7 +159,8 @@ completion_request parse_completion_request(std::string_view body) {
     } else if (key == "frequency_penalty") {
       p.frequency_penalty = ranged(v, "frequency_penalty", -2, 2);
     } else if (key == "max_tokens" || key == "max_completion_tokens") {
-      p.max_tokens = positive(v, key == "max_tokens" ? "max_tokens" : "max_completion_tokens");
+      p.max_completion_tokens = key == "max_completion_tokens";
+      p.max_tokens = positive(v, p.max_completion_tokens ? "max_completion_tokens" : "max_tokens");
     } else if (key == "stop") {
       read_stop(v, p);
     } else if (key == "n") {

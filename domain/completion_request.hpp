@@ -14,6 +14,7 @@ namespace troupe::domain {
 struct sampling_params {
   std::optional<double> temperature, top_p, presence_penalty, frequency_penalty;
   std::optional<std::int64_t> max_tokens, seed;
+  bool max_completion_tokens = false;  // the client named it so; forwarded under that name
   std::vector<std::string> stop;
   std::string user;
 };

@@ -1,5 +1,6 @@
 #include "domain/service_codec.hpp"
 
+#include "domain/clock.hpp"
 #include "domain/json.hpp"
 #include "domain/templates.hpp"
 
@@ -8,6 +9,35 @@ namespace troupe::domain {
 namespace {
 constexpr const char* schema_version = "1.0.0";
 constexpr const char* schema_updated = "2026-11-25T00:00:00Z";
+
+void write_time_or_null(rapidjson::Writer<rapidjson::StringBuffer>& w, std::int64_t ms) {
+  if (ms == 0)
+    w.Null();
+  else
+    w.String(iso8601(ms));
+}
+
+// "error" while the latest outcome was a failure, else "ok".
+void write_provider(rapidjson::Writer<rapidjson::StringBuffer>& w, const provider_health& p) {
+  w.StartObject();
+  w.Key("type");
+  w.String(p.type);
+  w.Key("status");
+  if (!p.implemented)
+    w.String("not_implemented");
+  else
+    w.String(p.last_error_ms > p.last_success_ms ? "error" : "ok");
+  w.Key("last_error");
+  if (p.last_error.empty())
+    w.Null();
+  else
+    w.String(p.last_error);
+  w.Key("last_error_at");
+  write_time_or_null(w, p.last_error_ms);
+  w.Key("last_success_at");
+  write_time_or_null(w, p.last_success_ms);
+  w.EndObject();
+}
 }  // namespace
 
 std::string encode_root() {
@@ -53,12 +83,7 @@ std::string encode_health(const health_view& h) {
   w.StartObject();
   for (auto& p : h.providers) {
     w.Key(p.name.c_str(), static_cast<rapidjson::SizeType>(p.name.size()));
-    w.StartObject();
-    w.Key("type");
-    w.String(p.type);
-    w.Key("status");
-    w.String(p.implemented ? "ok" : "not_implemented");
-    w.EndObject();
+    write_provider(w, p);
   }
   w.EndObject();
   w.EndObject();

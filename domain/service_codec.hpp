@@ -13,6 +13,9 @@ struct provider_health {
   std::string name;
   std::string type;
   bool implemented = false;
+  std::string last_error;           // empty: none since start
+  std::int64_t last_error_ms = 0;   // wall clock, ms since the epoch
+  std::int64_t last_success_ms = 0;
 };
 
 struct health_view {

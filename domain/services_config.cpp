@@ -79,6 +79,8 @@ provider_config read_provider(const std::string& name, const json_value& v) {
     else if (key == "max_tokens") p.max_tokens = static_cast<std::int64_t>(num(x, where));
     else if (key == "timeout_s") p.timeout_s = num(x, where);
     else if (key == "fallback") p.fallback = str(x, where);
+    else if (key == "retries") p.retry.retries = static_cast<int>(num(x, where));
+    else if (key == "retry_base_ms") p.retry.base_ms = static_cast<std::int64_t>(num(x, where));
     else if (key == "reply") p.reply = str(x, where);
     else if (key == "first_token_ms") p.first_token_ms = static_cast<std::int64_t>(num(x, where));
     else if (key == "token_interval_ms") p.token_interval_ms = static_cast<std::int64_t>(num(x, where));
@@ -86,7 +88,28 @@ provider_config read_provider(const std::string& name, const json_value& v) {
   }
   if (p.type.empty()) fail(fmt::format("services: provider '{}' needs a 'type'", name));
   if (p.timeout_s <= 0) fail(fmt::format("services: provider '{}': timeout_s must be > 0", name));
+  if (p.retry.retries < 0 || p.retry.retries > 10)
+    fail(fmt::format("services: provider '{}': retries must be 0-10", name));
+  if (p.retry.base_ms < 0 || p.retry.base_ms > 60000)
+    fail(fmt::format("services: provider '{}': retry_base_ms must be 0-60000", name));
+  if (p.type == "openai") {
+    if (p.model.empty()) fail(fmt::format("services: provider '{}' needs a 'model'", name));
+    if (p.base_url.empty()) p.base_url = "https://api.openai.com/v1";
+    while (!p.base_url.empty() && p.base_url.back() == '/') p.base_url.pop_back();
+  }
   return p;
+}
+
+// A fallback chain must end: a -> b -> a would pass a failing turn around forever.
+void check_fallback_chains(const services_config& cfg) {
+  for (auto& [name, p] : cfg.providers) {
+    std::string at = p.fallback;
+    for (std::size_t hops = 0; !at.empty(); ++hops) {
+      if (at == name || hops > cfg.providers.size())
+        fail(fmt::format("services: the fallbacks of provider '{}' form a cycle", name));
+      at = cfg.find(at)->fallback;
+    }
+  }
 }
 
 }  // namespace
@@ -119,6 +142,7 @@ services_config parse_services(std::string_view json_text) {
     if (!p.fallback.empty() && !cfg.find(p.fallback))
       fail(fmt::format("services: provider '{}' falls back to unknown provider '{}'", name,
                        p.fallback));
+  check_fallback_chains(cfg);
   return cfg;
 }
 

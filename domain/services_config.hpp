@@ -6,18 +6,21 @@
 #include <string>
 #include <string_view>
 
+#include "domain/upstream_policy.hpp"
+
 namespace troupe::domain {
 
 struct provider_config {
   std::string name;
-  std::string type;  // "test" now; "openai" comes with the upstream issue
+  std::string type;  // "test" or "openai" (any OpenAI-compatible server)
   std::string model;
-  std::string base_url;
-  std::string api_key;
+  std::string base_url;  // "openai": default https://api.openai.com/v1
+  std::string api_key;   // "openai": sent as a Bearer token when not empty
   std::optional<double> temperature;
   std::optional<std::int64_t> max_tokens;
-  double timeout_s = 60;
-  std::string fallback;
+  double timeout_s = 60;  // "openai": longest wait for an answer (and between stream chunks)
+  std::string fallback;   // tried when this provider fails before its first token
+  retry_policy retry;     // "retries", "retry_base_ms"
   // "test" provider only:
   std::string reply = "Test response from mock LLM";
   std::int64_t first_token_ms = 0;

@@ -36,6 +36,8 @@ class http_sink final : public actors::reply_sink,
   void stream(std::string events) override;
   void end_stream(std::string last_events) override;
   bool client_gone() const override { return gone_.load(std::memory_order_relaxed); }
+  // The connection closed before the reply was finished (see connection_watch).
+  void mark_client_gone() { gone_.store(true, std::memory_order_relaxed); }
   void set_session(const std::string& id) override;
 
   void send_with_headers(int status, std::string json_body, const header_list& headers);

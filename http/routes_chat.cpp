@@ -10,6 +10,7 @@ void add_chat_routes(router& r, const api_context& ctx) {
     require_json_body(x, ctx);
     auto req = std::make_shared<const domain::completion_request>(
         domain::parse_completion_request(x.req->body()));
+    ctx.connections->watch(x.req->connection_id(), x.sink);  // cancels upstream if it closes
     auto reply = std::make_shared<actors::turn_reply>(
         x.sink, domain::make_completion_meta(req->model, req->session_id, req->user_id),
         req->stream, req->include_usage);

@@ -18,8 +18,11 @@ void add_service_routes(router& r, const api_context& ctx) {
     view.storage = ctx.opts.storage;
     view.max_live_sessions = ctx.opts.max_live_sessions;
     view.inflight_requests = ctx.inflight->n.load() - 1;  // not counting this one
-    for (auto& [name, p] : ctx.rt.providers->entries)
-      view.providers.push_back({name, p.config.type, static_cast<bool>(p.actor)});
+    for (auto& [name, p] : ctx.rt.providers->entries) {
+      auto s = p.status->snapshot();
+      view.providers.push_back({name, p.config.type, static_cast<bool>(p.actor), s.last_error,
+                                s.last_error_ms, s.last_success_ms});
+    }
     auto sink = x.sink;
     ask(ctx, ctx.rt.scheduler, actors::health_query{}, sink,
         [sink, view](const actors::health_snapshot& h) mutable {

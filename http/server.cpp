@@ -11,7 +11,7 @@ namespace troupe::http {
 
 namespace {
 
-using server_t = restinio::http_server_t<restinio::default_traits_t>;
+using server_t = restinio::http_server_t<server_traits>;
 
 bool authorized(const restinio::request_handle_t& req, const std::string& token) {
   if (token.empty()) return true;
@@ -102,7 +102,11 @@ class shutdown_sequence {
  private:
   void poll() {
     auto left = ctx_.inflight->n.load();
-    if (left <= 0 || std::chrono::steady_clock::now() >= deadline_) {
+    // A reply counts as done when it is handed to RESTinio, a moment before
+    // its bytes are written on this io_context: give those writes one more tick.
+    bool settled = left <= 0 && quiet_;
+    quiet_ = left <= 0;
+    if (settled || std::chrono::steady_clock::now() >= deadline_) {
       if (left > 0) spdlog::warn("drain time over with {} requests in flight", left);
       spdlog::info("stopped");
       io_.stop();
@@ -121,6 +125,7 @@ class shutdown_sequence {
   restinio::asio_ns::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_;
   bool draining_ = false;
+  bool quiet_ = false;  // nothing was in flight at the previous tick
 };
 
 }  // namespace
@@ -142,9 +147,13 @@ int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
             // The turn timeout answers 504 first; RESTinio's own timer is a backstop.
             .handle_request_timeout(turn_timeout + std::chrono::seconds(10))
             .write_http_response_timelimit(std::chrono::seconds(60))
+            // 2, not 1: RESTinio reads a connection only while it may take
+            // another request, and that read is what sees a client hang up
+            // during a long turn (connection_watch then cancels the upstream).
+            .max_pipelined_requests(2)
+            .connection_state_listener(ctx.connections)
             // Bodies over --max-body-bytes get a 413 from the handler; RESTinio
             // drops the connection only far above that.
-            .max_pipelined_requests(1)
             // Header sizes are capped too, so no request can grow memory without bound.
             .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
                                           .max_body_size(std::max<std::size_t>(16u << 20,

@@ -6,18 +6,23 @@
 #include <string_view>
 
 #include "actors/messages.hpp"
+#include "actors/providers/curl_loop.hpp"
+#include "actors/providers/provider_status.hpp"
 #include "domain/services_config.hpp"
 
 namespace troupe::actors {
 
 struct provider_entry {
   domain::provider_config config;
-  provider_actor actor;  // null: this provider type is not implemented yet
+  provider_actor actor;  // null: this provider type is not implemented
+  std::shared_ptr<provider_status> status = std::make_shared<provider_status>();
 };
 
 struct provider_directory {
   std::map<std::string, provider_entry> entries;
   std::string default_name;
+  // The upstream I/O thread, shared by the "openai" providers; null when none.
+  std::shared_ptr<curl_loop> io;
 
   // llm_config_id, else the default provider; nullptr when neither exists.
   const provider_entry* resolve(std::string_view llm_config_id) const;

@@ -240,14 +240,23 @@ describe('error table (token configured)', () => {
     assertError(await s.req('POST', '/v1/agents', { body: { template_id: 'chat' } }), 422);
   });
 
-  test('501: agent on the openai provider (not implemented)', T, async () => {
-    const id = await createAgent(s, { llm_config_id: 'openai' });
-    const r = await chat(s, { model: id, messages: [{ role: 'user', content: 'hi' }] });
-    assertError(r, 501);
-    const st = await s.req('POST', '/v1/chat/completions', {
-      body: { model: id, messages: [{ role: 'user', content: 'hi' }], stream: true },
-    });
-    assertError(st, 501);
+  test('501: agent on a provider type the server does not implement', T, async () => {
+    const services = writeServices(
+      { test: { type: 'test', model: 'mock' }, future: { type: 'future-llm', model: 'x' } },
+      'test',
+    );
+    const f = await startServer({ baseArgs: [`--services=${services}`, '--storage=memory'] });
+    try {
+      const id = await createAgent(f, { llm_config_id: 'future' });
+      const r = await chat(f, { model: id, messages: [{ role: 'user', content: 'hi' }] });
+      assertError(r, 501);
+      const st = await f.req('POST', '/v1/chat/completions', {
+        body: { model: id, messages: [{ role: 'user', content: 'hi' }], stream: true },
+      });
+      assertError(st, 501);
+    } finally {
+      await f.stop();
+    }
   });
 });
 

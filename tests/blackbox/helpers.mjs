@@ -361,3 +361,56 @@ export function accessLines(stderrText) {
     .split('\n')
     .filter((l) => /^\S+ info (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \S+ \d{3} [\d.]+ms session=\S+/.test(l));
 }
+
+/**
+ * A streaming chat completion read as it arrives. Returns {status, events}
+ * where each event is {data, at} (at: Date.now() when it was read). With
+ * abortAfter(event) returning true the client disconnects right there; then
+ * `abortedAt` holds the time.
+ */
+export async function timedStream(server, body, { abortAfter, timeoutMs = 20000 } = {}) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  const headers = { 'Content-Type': 'application/json' };
+  if (server.token) headers.Authorization = `Bearer ${server.token}`;
+  const r = await fetch(server.url('/v1/chat/completions'), {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ ...body, stream: true }),
+    signal: ctl.signal,
+  });
+  const out = { status: r.status, events: [], abortedAt: null, text: '' };
+  const decoder = new TextDecoder();
+  let buf = '';
+  try {
+    for await (const piece of r.body) {
+      const text = decoder.decode(piece, { stream: true });
+      out.text += text;
+      buf += text;
+      let cut;
+      while ((cut = buf.indexOf('\n\n')) >= 0) {
+        const [data] = parseSSE(buf.slice(0, cut + 2));
+        buf = buf.slice(cut + 2);
+        if (data === undefined) continue;
+        const ev = { data, at: Date.now() };
+        out.events.push(ev);
+        if (abortAfter?.(ev)) {
+          out.abortedAt = Date.now();
+          ctl.abort();
+          return out;
+        }
+      }
+    }
+  } catch (e) {
+    if (out.abortedAt === null) throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  return out;
+}
+
+/** Content of a stream event's first choice delta, or undefined. */
+export function deltaOf(ev) {
+  if (ev.data === '[DONE]') return undefined;
+  return JSON.parse(ev.data).choices?.[0]?.delta?.content;
+}

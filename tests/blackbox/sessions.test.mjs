@@ -23,7 +23,8 @@ const assistant = (content) => ({ role: 'assistant', content });
 
 let s;
 before(async () => {
-  s = await startServer();
+  // The "openai" provider of conf/services.json points at a closed local port.
+  s = await startServer({ env: { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
 });
 after(async () => {
   const e = await s?.stop();
@@ -236,12 +237,12 @@ describe('history', () => {
     ]);
   });
 
-  test('a failed turn stores nothing (501 provider)', T, async () => {
+  test('a failed turn stores nothing (502: upstream unreachable)', T, async () => {
     const id = await createAgent(s, { llm_config_id: 'openai' });
     const sid = uid('failed');
     assertError(
       await chat(s, { model: id, messages: [user('x')], metadata: { session_id: sid } }),
-      501,
+      502,
     );
     const g = await s.req('GET', `/v1/sessions/${sid}`);
     if (g.status === 200) assert.equal(g.json.message_count, 0);

@@ -44,3 +44,46 @@ BOOST_AUTO_TEST_CASE(rejects_bad_files) {
                     std::runtime_error);
   BOOST_CHECK_THROW(load_services("/nonexistent/services.json"), std::runtime_error);
 }
+
+BOOST_AUTO_TEST_CASE(openai_provider_fields) {
+  auto cfg = parse_services(R"({"llm":{"providers":{
+    "o":{"type":"openai","model":"gpt","base_url":"http://127.0.0.1:9/v1//",
+         "retries":"${TROUPE_T_UNSET:-4}","retry_base_ms":10},
+    "d":{"type":"openai","model":"gpt"}}}})");
+  auto& o = *cfg.find("o");
+  BOOST_TEST(o.base_url == "http://127.0.0.1:9/v1");  // trailing slashes trimmed
+  BOOST_TEST(o.retry.retries == 4);
+  BOOST_TEST(o.retry.base_ms == 10);
+  auto& d = *cfg.find("d");
+  BOOST_TEST(d.base_url == "https://api.openai.com/v1");
+  BOOST_TEST(d.retry.retries == 2);  // the defaults
+  BOOST_TEST(d.retry.base_ms == 250);
+  BOOST_TEST(d.timeout_s == 60);
+}
+
+BOOST_AUTO_TEST_CASE(rejects_bad_openai_providers) {
+  auto bad = [](const char* providers) {
+    BOOST_CHECK_THROW(parse_services(std::string(R"({"llm":{"providers":)") + providers + "}}"),
+                      std::runtime_error);
+  };
+  bad(R"({"o":{"type":"openai"}})");  // no model
+  bad(R"({"o":{"type":"openai","model":"m","retries":-1}})");
+  bad(R"({"o":{"type":"openai","model":"m","retries":11}})");
+  bad(R"({"o":{"type":"openai","model":"m","retry_base_ms":-5}})");
+  bad(R"({"o":{"type":"openai","model":"m","retries":"many"}})");
+  bad(R"({"o":{"type":"openai","model":"m","timeout_s":0}})");
+}
+
+BOOST_AUTO_TEST_CASE(fallback_chains_must_end) {
+  BOOST_CHECK_THROW(parse_services(R"({"llm":{"providers":{
+    "a":{"type":"test","fallback":"a"}}}})"), std::runtime_error);
+  BOOST_CHECK_THROW(parse_services(R"({"llm":{"providers":{
+    "a":{"type":"test","fallback":"b"},"b":{"type":"test","fallback":"a"}}}})"), std::runtime_error);
+  BOOST_CHECK_THROW(parse_services(R"({"llm":{"providers":{
+    "a":{"type":"test","fallback":"b"},"b":{"type":"test","fallback":"c"},
+    "c":{"type":"test","fallback":"b"}},"default_provider":"a"}})"), std::runtime_error);
+  auto ok = parse_services(R"({"llm":{"providers":{
+    "a":{"type":"test","fallback":"b"},"b":{"type":"test","fallback":"c"},"c":{"type":"test"}},
+    "default_provider":"a"}})");
+  BOOST_TEST(ok.find("a")->fallback == "b");
+}

@@ -1,0 +1,37 @@
+#pragma once
+// A provider's recent health for GET /v1/health: written by its actor,
+// read by HTTP threads.
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace troupe::actors {
+
+struct provider_health_snapshot {
+  std::string last_error;          // empty: none since start
+  std::int64_t last_error_ms = 0;  // wall clock
+  std::int64_t last_success_ms = 0;
+};
+
+class provider_status {
+ public:
+  void record_error(std::string message, std::int64_t at_ms) {
+    std::lock_guard<std::mutex> g{mu_};
+    s_.last_error = std::move(message);
+    s_.last_error_ms = at_ms;
+  }
+  void record_success(std::int64_t at_ms) {
+    std::lock_guard<std::mutex> g{mu_};
+    s_.last_success_ms = at_ms;
+  }
+  provider_health_snapshot snapshot() const {
+    std::lock_guard<std::mutex> g{mu_};
+    return s_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  provider_health_snapshot s_;
+};
+
+}  // namespace troupe::actors
