@@ -58,7 +58,7 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
   });
   self->set_exception_handler([=](caf::scheduled_actor* a, std::exception_ptr& e) {
     auto reason = log_and_stop(a, e);
-    fail_pending(self, to_caf_error(domain::internal_error("the agent failed")));
+    fail_pending(self, reason);  // a CAF error: the session knows the agent is gone
     return reason;
   });
   self->state.set(std::move(config));

@@ -30,6 +30,8 @@ domain::api_error to_api_error(const caf::error& e) {
   return domain::internal_error("internal error: " + caf::to_string(e));
 }
 
+bool is_actor_failure(const caf::error& e) { return e && e.category() != category; }
+
 caf::error log_and_stop(caf::scheduled_actor* self, std::exception_ptr& eptr) {
   std::string what = "unknown exception";
   try {

@@ -13,6 +13,10 @@ caf::error to_caf_error(const domain::api_error& e);
 // request_timeout → 504; troupe errors as carried; anything else → 500.
 domain::api_error to_api_error(const caf::error& e);
 
+// Whether an error came from CAF (the actor asked failed or is gone) rather
+// than from our own code answering with an api_error.
+bool is_actor_failure(const caf::error& e);
+
 }  // namespace troupe::actors
 
 #include <caf/result.hpp>

@@ -30,6 +30,7 @@ struct chat_turn {
 // Session → scheduler when a turn is over.
 struct turn_done {
   bool ok = false;
+  bool agent_failed = false;  // the agent actor died with the turn: do not route to it again
 };
 
 // Agent → provider.

@@ -38,6 +38,16 @@ void stop_session(self_ptr self, const std::string& id, const caf::error& why) {
   st.sessions.erase(id);
 }
 
+// An agent actor that failed is forgotten at once (its down message may come
+// later), so the next turn starts a fresh one.
+void forget_agent(self_ptr self, const std::string& id, const agent_actor& actor) {
+  auto& st = self->state;
+  auto it = st.agents.find(id);
+  if (it == st.agents.end() || it->second != actor) return;
+  st.monitored.erase(actor.address());
+  st.agents.erase(it);
+}
+
 // Idle sessions sleep: their actor stops, their conversation stays stored,
 // and the next turn starts a fresh actor that loads it.
 void passivate(self_ptr self, const std::vector<std::string>& ids) {
@@ -60,12 +70,14 @@ void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
   st.sessions.turn_started(*e, now);
   auto reply = turn.reply;
   auto id = req.session_id;
+  auto req_model = req.model;
   auto addr = e->actor.address();
   auto ended = [=] { self->state.sessions.turn_ended(id, addr, detail::live_sessions::clock::now()); };
   self->request(e->actor, caf::infinite, session_turn{std::move(turn), agent})
       .then(
           [=](turn_done d) {
             if (d.ok) ++self->state.completions;
+            if (d.agent_failed) forget_agent(self, req_model, agent);
             ended();
           },
           [=](caf::error& e) {

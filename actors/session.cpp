@@ -37,13 +37,24 @@ using self_ptr = session_actor::stateful_pointer<session_state>;
 
 void start_next(self_ptr self);
 
-// Ends the running turn: answers the scheduler and moves on.
-void finish(self_ptr self, bool ok, const domain::api_error* error = nullptr) {
+// Ends a turn: tells the scheduler, then answers the client. In this order,
+// a client that sends its next request the moment it has the answer finds
+// the scheduler's bookkeeping (counts, a failed agent forgotten) done.
+void end_turn(pending_turn& p, turn_done done, const domain::api_error* error,
+              const llm_result* result = nullptr) {
+  p.rp.deliver(done);
+  if (error) p.turn.turn.reply->fail(*error);
+  if (result) p.turn.turn.reply->complete(*result);
+}
+
+// Ends the running turn and moves on.
+void finish(self_ptr self, turn_done done, const domain::api_error* error,
+            const llm_result* result = nullptr) {
   auto& st = self->state;
-  if (error) st.current->turn.turn.reply->fail(*error);
-  st.current->rp.deliver(turn_done{ok});
+  auto p = std::move(*st.current);
   st.current.reset();
   st.current_id = 0;
+  end_turn(p, done, error, result);
   start_next(self);
 }
 
@@ -91,12 +102,11 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
             append_history(st, added);
             st.info->last_activity_ms = now;
             st.info->message_count += static_cast<std::int64_t>(added.size());
-            st.current->turn.turn.reply->complete(r);
-            finish(self, true);
+            finish(self, turn_done{true}, nullptr, &r);
           },
           [=](caf::error& e) {
             auto err = to_api_error(e);
-            finish(self, false, &err);
+            finish(self, turn_done{false}, &err);
           });
 }
 
@@ -131,7 +141,8 @@ void run(self_ptr self) {
             if (self->state.current_id != id) return;
             self->state.opts.deadlines->stop(id);
             auto err = to_api_error(e);
-            finish(self, false, &err);
+            // A CAF error (not one of ours) means the agent actor itself failed.
+            finish(self, turn_done{false, is_actor_failure(e)}, &err);
           });
 }
 
@@ -141,8 +152,7 @@ void start_next(self_ptr self) {
     auto p = std::move(st.queue.front());
     st.queue.pop_front();
     if (auto refusal = refuse(st, *p.turn.turn.request)) {
-      p.turn.turn.reply->fail(*refusal);
-      p.rp.deliver(turn_done{false});
+      end_turn(p, turn_done{false}, &*refusal);
       continue;
     }
     st.current = std::move(p);
@@ -160,8 +170,7 @@ void fail_all(self_ptr self, const domain::api_error& err) {
     st.current_id = 0;
   }
   for (auto& p : st.queue) {
-    p.turn.turn.reply->fail(err);
-    p.rp.deliver(turn_done{false});
+    end_turn(p, turn_done{false}, &err);
   }
   st.queue.clear();
 }
@@ -213,7 +222,7 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
         auto err = domain::gateway_timeout("the agent did not answer within " +
                                            std::to_string(self->state.opts.deadlines->timeout().count()) +
                                            " ms");
-        finish(self, false, &err);
+        finish(self, turn_done{false}, &err);
       },
   };
 }
