@@ -81,9 +81,14 @@ void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
             ended();
           },
           [=](caf::error& e) {
-            // The session actor died with this turn running or queued.
+            // The session actor died with this turn running or queued: forget
+            // it before answering, so a retry at once starts a fresh one.
+            auto& st = self->state;
+            if (auto* live = st.sessions.find(id); live && live->actor.address() == addr) {
+              st.monitored.erase(addr);
+              st.sessions.erase(id);
+            }
             reply->fail(domain::internal_error("the session failed: " + caf::to_string(e)));
-            ended();
           });
 }
 
