@@ -15,6 +15,7 @@
 #include "domain/agent_config.hpp"
 #include "domain/completion_request.hpp"
 #include "domain/prompt.hpp"
+#include "domain/service_codec.hpp"
 #include "domain/session_info.hpp"
 
 namespace troupe::actors {
@@ -119,14 +120,7 @@ struct count_sessions {};
 // ---- health ----------------------------------------------------------------
 
 struct health_query {};
-struct health_snapshot {
-  std::uint64_t agents = 0;
-  std::uint64_t stored_sessions = 0;
-  std::uint64_t live_sessions = 0;
-  std::uint64_t live_agent_actors = 0;
-  std::uint64_t total_completions = 0;
-  std::uint64_t passivated_sessions = 0;
-};
+using health_snapshot = domain::runtime_counts;
 
 // Scheduler → itself: look for sessions idle long enough to sleep.
 struct sweep_idle {};

@@ -18,15 +18,20 @@ struct provider_health {
   std::int64_t last_success_ms = 0;
 };
 
-struct health_view {
-  double uptime_seconds = 0;
+// What the runtime counts (the scheduler gathers them).
+struct runtime_counts {
   std::uint64_t agents = 0;
   std::uint64_t stored_sessions = 0;
   std::uint64_t live_sessions = 0;
-  std::uint64_t max_live_sessions = 0;
   std::uint64_t passivated_sessions = 0;
   std::uint64_t live_agent_actors = 0;
   std::uint64_t total_completions = 0;
+};
+
+struct health_view {
+  double uptime_seconds = 0;
+  runtime_counts counts;
+  std::uint64_t max_live_sessions = 0;
   std::int64_t inflight_requests = 0;
   std::string storage;
   std::vector<provider_health> providers;

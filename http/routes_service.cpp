@@ -26,12 +26,7 @@ void add_service_routes(router& r, const api_context& ctx) {
     auto sink = x.sink;
     ask(ctx, ctx.rt.scheduler, actors::health_query{}, sink,
         [sink, view](const actors::health_snapshot& h) mutable {
-          view.agents = h.agents;
-          view.stored_sessions = h.stored_sessions;
-          view.live_sessions = h.live_sessions;
-          view.passivated_sessions = h.passivated_sessions;
-          view.live_agent_actors = h.live_agent_actors;
-          view.total_completions = h.total_completions;
+          view.counts = h;
           sink->send(200, domain::encode_health(view));
         });
   });
