@@ -56,13 +56,24 @@ agent_repo_actor::behavior_type agent_repository(self_ptr self,
   self->state.sessions = std::move(sessions);
   self->state.max_config_bytes = max_config_bytes;
   return {
-      [=](const create_agent& m) {
-        return guarded<agent_reply>([&] {
+      [=](const create_agent& m) -> caf::result<agent_reply> {
+        std::optional<agent_reply> created;
+        auto r = guarded<agent_reply>([&] {
           auto a = domain::apply_agent_patch(m.patch, domain::agent_config{}, true,
                                              self->state.max_config_bytes);
           check_write(self->state.store->insert(a), a);
-          return agent_reply{a};
+          created = agent_reply{a};
+          return *created;
         });
+        if (!created) return r;
+        // A turn that finished while an agent of this id was being deleted may
+        // have stored a session after the sweep: the new agent must not
+        // inherit it. Usually nothing is there and this is one indexed read.
+        auto rp = self->make_response_promise<agent_reply>();
+        self->request(self->state.sessions, caf::infinite, delete_agent_sessions{created->agent.id})
+            .then([=, reply = *created](counted) mutable { rp.deliver(reply); },
+                  [=](caf::error& e) mutable { rp.deliver(e); });
+        return rp;
       },
       [=](const update_agent& m) {
         return guarded<agent_reply>([&] {

@@ -158,6 +158,18 @@ void sqlite_db::migrate() {
   tx.commit();
 }
 
+std::size_t sqlite_db::drop_orphan_sessions() {
+  sqlite_transaction tx{*this};
+  prepare(
+      "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id NOT IN "
+      "(SELECT id FROM agents));")
+      .run();
+  prepare("DELETE FROM sessions WHERE agent_id NOT IN (SELECT id FROM agents);").run();
+  auto dropped = static_cast<std::size_t>(sqlite3_changes(db_));
+  tx.commit();
+  return dropped;
+}
+
 sqlite_transaction::sqlite_transaction(sqlite_db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE;"); }
 
 sqlite_transaction::~sqlite_transaction() {

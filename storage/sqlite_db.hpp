@@ -85,6 +85,10 @@ class sqlite_db {
   // database from a newer build or a file that is not a database.
   void migrate();
   int schema_version();
+  // Deletes sessions (with their messages) whose agent is gone: what a crash
+  // between an agent's delete and its sessions' delete leaves behind.
+  // Returns how many went.
+  std::size_t drop_orphan_sessions();
 
  private:
   std::string path_;

@@ -150,6 +150,7 @@ std::vector<std::string> sqlite_session_store::remove_by_agent(const std::string
     q.bind(1, agent_id);
     while (q.step()) ids.push_back(q.text(0));
   }
+  if (ids.empty()) return ids;  // no commit (and no fsync) for nothing
   sqlite_transaction tx{db_};
   db_.prepare(
          "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id = ?);")

@@ -11,7 +11,11 @@ backends open_storage(const std::string& spec) {
   if (spec == "memory")
     return {std::make_unique<memory_agent_store>(), std::make_unique<memory_session_store>()};
   if (auto path = sqlite_path_of(spec)) {
-    sqlite_db{*path}.migrate();  // once, before the stores open their own connections
+    {  // once, before the stores open their own connections
+      sqlite_db db{*path};
+      db.migrate();
+      db.drop_orphan_sessions();
+    }
     return {std::make_unique<sqlite_agent_store>(*path),
             std::make_unique<sqlite_session_store>(*path)};
   }

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "actors/agent_repository.hpp"
+#include "actors/errors.hpp"
 #include "actors/providers/provider_directory.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/session_repository.hpp"
@@ -185,6 +186,21 @@ BOOST_FIXTURE_TEST_CASE(deleting_an_agent_ends_its_sessions, fixture) {
   BOOST_TEST(h.live_sessions == 0u);
   BOOST_TEST(h.stored_sessions == 0u);
   BOOST_TEST(turn("a1", "s-del") == 404);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_new_agent_does_not_inherit_sessions_of_a_deleted_one, fixture) {
+  // A turn that was stored while agent "a2" was being deleted leaves a
+  // session behind; an agent created later under the same id starts clean.
+  caf::scoped_actor self{*sys};
+  domain::session_info left{"s-left", "a2", "", 1, 1, 0};
+  self->request(sessions, 5s, actors::store_turn{left, {{domain::role::user, "old secret", 1}}})
+      .receive([](const actors::stored&) {}, [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+  BOOST_TEST(health().stored_sessions == 1u);
+  create_agent("a2");
+  BOOST_TEST(health().stored_sessions == 0u);
+  self->request(sessions, 5s, actors::get_session{"s-left"})
+      .receive([](const actors::session_detail& d) { BOOST_TEST(!d.info.has_value()); },
+               [](const caf::error& e) { BOOST_TEST(actors::to_api_error(e).status == 404); });
 }
 
 BOOST_FIXTURE_TEST_CASE(live_sessions_stay_under_the_cap_and_wake_with_their_history, fixture) {

@@ -110,7 +110,11 @@ BOOST_AUTO_TEST_CASE(sqlite_commits_a_batch_once_and_survives_reopening) {
   testing::temp_dir dir;
   auto spec = "sqlite:" + dir.file("t.db");
   {
-    auto s = storage::open_storage(spec).sessions;
+    auto stores = storage::open_storage(spec);
+    domain::agent_config a;
+    a.id = a.name = a.template_id = "a";
+    stores.agents->insert(a);
+    auto& s = stores.sessions;
     std::vector<storage::turn_write> batch;
     for (int i = 0; i < 50; ++i)
       batch.push_back({info("s" + std::to_string(i), "a", "u"), {{role::user, "q", 1}, {role::assistant, "r", 1}}});
@@ -189,4 +193,30 @@ BOOST_AUTO_TEST_CASE(sqlite_stores_on_one_database_do_not_block_each_other) {
   BOOST_TEST(stores.agents->list({}).size() == 1u);
   BOOST_CHECK_NO_THROW(stores.sessions->append_turn(info("s", "x", ""), {{role::user, "q2", 2}}));
   BOOST_TEST((stores.agents->update(a) == storage::write_status::ok));
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_start_up_drops_sessions_whose_agent_is_gone) {
+  // An agent and its sessions are deleted in two commits; a crash between
+  // them must not leave sessions that a new agent with the same id inherits.
+  testing::temp_dir dir;
+  auto spec = "sqlite:" + dir.file("o.db");
+  {
+    auto stores = storage::open_storage(spec);
+    domain::agent_config a;
+    a.id = a.name = a.template_id = "kept";
+    stores.agents->insert(a);
+    stores.sessions->append_turn(info("s1", "kept", ""), {{role::user, "q", 1}});
+    stores.sessions->append_turn(info("s2", "gone", ""), {{role::user, "q", 1}});
+    stores.sessions->append_turn(info("s3", "gone", ""), {{role::user, "q", 1}});
+    BOOST_TEST(stores.sessions->count() == 3u);
+  }
+  auto reopened = storage::open_storage(spec);
+  BOOST_TEST(reopened.sessions->count() == 1u);
+  BOOST_TEST(reopened.sessions->get("s1").has_value());
+  BOOST_TEST(!reopened.sessions->get("s2").has_value());
+  BOOST_TEST(reopened.sessions->history("s1", 10).size() == 1u);
+  storage::sqlite_db db{dir.file("o.db")};
+  auto q = db.prepare("SELECT COUNT(*) FROM messages;");
+  BOOST_REQUIRE(q.step());
+  BOOST_TEST(q.integer(0) == 1);  // the orphans' messages went with them
 }
