@@ -66,6 +66,14 @@ void check_value(const json_value& v, const config_field& f, const std::string& 
   if (v.IsObject() && !f.properties.empty()) validate_config(v, f.properties, path);
 }
 
+void write_enum(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::vector<std::string>& values) {
+  if (values.empty()) return;
+  w.Key("enum");
+  w.StartArray();
+  for (auto& e : values) w.String(e);
+  w.EndArray();
+}
+
 }  // namespace
 
 void validate_config(const json_value& config, const std::vector<config_field>& fields,
@@ -114,12 +122,7 @@ void write_config_field(rapidjson::Writer<rapidjson::StringBuffer>& w, const con
     if (v.min_length) { w.Key("minLength"); w.Uint64(*v.min_length); }
     if (v.max_length) { w.Key("maxLength"); w.Uint64(*v.max_length); }
     if (v.pattern) { w.Key("pattern"); w.String(*v.pattern); }
-    if (!v.enum_values.empty()) {
-      w.Key("enum");
-      w.StartArray();
-      for (auto& e : v.enum_values) w.String(e);
-      w.EndArray();
-    }
+    write_enum(w, v.enum_values);
     w.EndObject();
   }
   if (f.items) {
@@ -150,12 +153,7 @@ void write_schema_of(rapidjson::Writer<rapidjson::StringBuffer>& w, const config
     if (v.min_length) { w.Key(arr ? "minItems" : "minLength"); w.Uint64(*v.min_length); }
     if (v.max_length) { w.Key(arr ? "maxItems" : "maxLength"); w.Uint64(*v.max_length); }
     if (v.pattern) { w.Key("pattern"); w.String(*v.pattern); }
-    if (!v.enum_values.empty()) {
-      w.Key("enum");
-      w.StartArray();
-      for (auto& e : v.enum_values) w.String(e);
-      w.EndArray();
-    }
+    write_enum(w, v.enum_values);
   }
   if (f.items) { w.Key("items"); write_schema_of(w, *f.items); }
   if (!f.properties.empty()) {
