@@ -84,7 +84,10 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
         call.prompt.system_prompt = cfg.system_prompt;
         call.prompt.request = in.request;
         call.prompt.instructions_end = in.instructions_end;
-        call.prompt.new_begin = in.new_begin;
+        // Without continuity the model sees what the client sent, all of it:
+        // a resent conversation is its only context (storage still keeps
+        // only the new tail).
+        call.prompt.new_begin = cfg.conversation.continuous ? in.new_begin : in.instructions_end;
         call.prompt.history = in.history;
         call.prompt.window = domain::window_of(in.history->size(), cfg.conversation);
         call.params = effective_params(in.request->params, cfg, provider->config);

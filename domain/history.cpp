@@ -7,7 +7,7 @@ namespace troupe::domain {
 std::size_t new_messages_begin(const message_list& held, std::size_t stored_count,
                                const message_list& incoming, std::size_t from) {
   if (from > incoming.size()) return incoming.size();
-  if (stored_count == 0 || incoming.size() - from <= stored_count || held.size() > stored_count)
+  if (stored_count == 0 || incoming.size() - from < stored_count || held.size() > stored_count)
     return from;
   auto first = incoming.begin() + static_cast<std::ptrdiff_t>(from + stored_count - held.size());
   bool resent = std::equal(held.begin(), held.end(), first,

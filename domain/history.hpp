@@ -13,9 +13,10 @@ inline constexpr std::size_t max_history_window = 1000;
 
 // Index into `incoming` where the messages new to this session begin,
 // looking at incoming[from, end). A client that resends the whole
-// conversation sends the stored history first: when incoming[from, end) is
-// longer than the stored conversation and starts with it, only the tail
-// after it is new. Otherwise everything from `from` on is new.
+// conversation sends the stored history first: when incoming[from, end)
+// starts with the stored conversation, only the tail after it is new (none
+// when it is exactly the stored conversation: the model answers the history
+// as it stands). Otherwise everything from `from` on is new.
 // `held` is the newest part of the stored conversation (a live session keeps
 // a bounded window), `stored_count` its full length; the resend is
 // recognised by that length and the held messages at their position.

@@ -13,7 +13,7 @@ struct prompt {
   std::string system_prompt;
   std::shared_ptr<const completion_request> request;
   std::size_t instructions_end = 0;  // request->messages[0, instructions_end): leading system
-  std::size_t new_begin = 0;         // request->messages[new_begin, end): new to the session
+  std::size_t new_begin = 0;         // request->messages[new_begin, end): sent after the history
   std::shared_ptr<const message_list> history;
   history_window window;
 

@@ -169,6 +169,33 @@ describe('history', () => {
     ]);
   });
 
+  test('resending exactly the stored conversation stores only the new reply', T, async () => {
+    const a = await turn('demo', [user('only question')]);
+    const sid = a.metadata.session_id;
+    const b = await turn('demo', [user('only question'), assistant(MOCK_REPLY)], { session_id: sid });
+    // The model sees the history once, not twice.
+    assert.equal(b.usage.prompt_tokens, SYS + 2 + REPLY);
+    assert.deepEqual(pairs(await stored(sid)), [
+      ['user', 'only question'],
+      ['assistant', MOCK_REPLY],
+      ['assistant', MOCK_REPLY],
+    ]);
+  });
+
+  test('continuous=false: a resent conversation is seen whole and stored once', T, async () => {
+    const id = await createAgent(s, { system_prompt: 'sys', conversation_config: { continuous: false } });
+    const a = await turn(id, [user('one two')]);
+    const sid = a.metadata.session_id;
+    const b = await turn(id, [user('one two'), assistant(MOCK_REPLY), user('three')], { session_id: sid });
+    assert.equal(b.usage.prompt_tokens, 1 + 2 + REPLY + 1);
+    assert.deepEqual(pairs(await stored(sid)), [
+      ['user', 'one two'],
+      ['assistant', MOCK_REPLY],
+      ['user', 'three'],
+      ['assistant', MOCK_REPLY],
+    ]);
+  });
+
   test('a resend with per-turn system instructions still matches the history', T, async () => {
     const a = await turn('demo', [user('q1')]);
     const sid = a.metadata.session_id;

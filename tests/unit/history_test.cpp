@@ -26,7 +26,13 @@ BOOST_AUTO_TEST_CASE(a_new_message_only_is_all_new) {
   BOOST_TEST(new_messages_begin(stored, stored.size(), {u("more")}) == 0u);
   // the same words again are a new message, not a resend
   BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi")}) == 0u);
-  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi"), a("hello")}) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(resending_exactly_the_history_adds_nothing) {
+  message_list stored{u("hi"), a("hello")};
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi"), a("hello")}) == 2u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {sys("x"), u("hi"), a("hello")}, 1) == 3u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("hi"), a("other")}) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_diverging_prefix_is_not_a_resend) {
