@@ -438,6 +438,8 @@ namespace {
 std::int64_t parse_integer(std::string_view text, std::string_view param) {
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec == std::errc::result_out_of_range && end == text.data() + text.size())
+    throw bad_request(fmt::format("'{}' is out of range", param), std::string(param));
   if (ec != std::errc{} || end != text.data() + text.size())
     throw bad_request(fmt::format("'{}' must be an integer", param), std::string(param));
   return n;

@@ -127,6 +127,10 @@ void read_stop(const json_value& v, sampling_params& p) {
     p.stop = {get_string(v, "stop")};
     return;
   }
+  if (!v.IsArray())
+    throw unprocessable(fmt::format("'stop' must be a string or an array of strings, got {}",
+                                    json_type_name(v)),
+                        "stop");
   p.stop = get_string_array(v, "stop");
   if (p.stop.size() > 4) throw bad_request("'stop' may hold at most 4 sequences", "stop");
 }

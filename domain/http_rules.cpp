@@ -18,6 +18,17 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+std::optional<std::string_view> bearer_credentials(std::string_view v) {
+  constexpr std::string_view scheme = "bearer";
+  if (v.size() <= scheme.size() || v[scheme.size()] != ' ') return std::nullopt;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(v[i])) != scheme[i]) return std::nullopt;
+  v.remove_prefix(scheme.size());
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  if (v.empty()) return std::nullopt;
+  return v;
+}
+
 bool is_json_content_type(std::string_view ct) {
   auto semi = ct.find(';');
   auto media = ct.substr(0, semi);

@@ -116,6 +116,9 @@ std::int64_t get_int(const json_value& v, std::string_view param) {
     if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15)
       return static_cast<std::int64_t>(d);
   }
+  // The right type with a value no field here can hold: an invalid value.
+  if (v.IsUint64() || (v.IsDouble() && std::floor(v.GetDouble()) == v.GetDouble()))
+    throw bad_request(fmt::format("'{}' is out of range", param), std::string(param));
   wrong_type(v, param, "an integer");
 }
 

@@ -19,10 +19,8 @@ bool authorized(const restinio::request_handle_t& req, const std::string& token)
   if (auto t = h.opt_value_of("X-Runtime-Token"))
     return domain::constant_time_equal(std::string_view(t->data(), t->size()), token);
   if (auto a = h.opt_value_of(restinio::http_field::authorization)) {
-    std::string_view v(a->data(), a->size());
-    constexpr std::string_view bearer = "Bearer ";
-    if (v.size() > bearer.size() && v.substr(0, bearer.size()) == bearer)
-      return domain::constant_time_equal(v.substr(bearer.size()), token);
+    if (auto t = domain::bearer_credentials(std::string_view(a->data(), a->size())))
+      return domain::constant_time_equal(*t, token);
   }
   return false;
 }

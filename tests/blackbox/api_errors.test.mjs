@@ -35,6 +35,19 @@ describe('error table (token configured)', () => {
     assertError(r, 400);
   });
 
+  test('400: an integer too large for its field is an invalid value, not a wrong type', T, async () => {
+    for (const big of ['18446744073709551615', '99999999999999999999']) {
+      const r = await s.req('POST', '/v1/chat/completions', {
+        body: `{"model":"demo","messages":[{"role":"user","content":"hi"}],"max_tokens":${big}}`,
+      });
+      const e = assertError(r, 400);
+      assert.equal(e.param, 'max_tokens');
+      assert.match(e.message, /out of range/);
+    }
+    const q = assertError(await s.req('GET', '/v1/agents?limit=99999999999999999999'), 400);
+    assert.match(q.message, /out of range/);
+  });
+
   test('400: malformed JSON', T, async () => {
     const r = await s.req('POST', '/v1/chat/completions', { body: '{"model": "demo", ' });
     assertError(r, 400);
@@ -108,6 +121,12 @@ describe('error table (token configured)', () => {
       headers: { 'X-Runtime-Token': TOKEN },
     });
     assert.equal(x.status, 200);
+    // The auth scheme is case-insensitive (RFC 9110 §11.1).
+    const lower = await s.req('GET', '/v1/health', {
+      token: null,
+      headers: { Authorization: `bearer ${TOKEN}` },
+    });
+    assert.equal(lower.status, 200);
     const ping = await s.req('GET', '/ping', { token: null });
     assert.equal(ping.status, 200);
     assert.deepEqual(ping.json, { status: 'ok', message: 'pong' });
@@ -233,6 +252,12 @@ describe('error table (token configured)', () => {
     assert.equal(e.param, 'messages');
     assertError(await chat(s, { model: 'demo', messages: 'hello' }), 422);
     assertError(await chat(s, [{ model: 'demo' }]), 422);
+    const stop = assertError(
+      await chat(s, { model: 'demo', messages: [{ role: 'user', content: 'x' }], stop: 5 }),
+      422,
+    );
+    assert.equal(stop.param, 'stop');
+    assert.match(stop.message, /a string or an array of strings/);
     assertError(
       await chat(s, { model: 'demo', messages: [{ role: 'user', content: 'x' }], foo: 1 }),
       422,

@@ -15,6 +15,16 @@ BOOST_AUTO_TEST_CASE(token_comparison) {
   BOOST_TEST(constant_time_equal("", ""));
 }
 
+BOOST_AUTO_TEST_CASE(bearer_scheme_is_case_insensitive) {
+  BOOST_TEST(bearer_credentials("Bearer abc").value_or("") == "abc");
+  BOOST_TEST(bearer_credentials("bearer abc").value_or("") == "abc");
+  BOOST_TEST(bearer_credentials("BEARER  abc").value_or("") == "abc");
+  BOOST_TEST(!bearer_credentials("Basic abc"));
+  BOOST_TEST(!bearer_credentials("Bearer"));
+  BOOST_TEST(!bearer_credentials("Bearer "));
+  BOOST_TEST(!bearer_credentials("Bearerabc"));
+}
+
 BOOST_AUTO_TEST_CASE(json_content_types) {
   BOOST_TEST(is_json_content_type("application/json"));
   BOOST_TEST(is_json_content_type("Application/JSON; charset=utf-8"));
