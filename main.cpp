@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
-#include <limits>
 
 #include "actors/runtime.hpp"
 #include "actors/seed_agents.hpp"
@@ -16,16 +15,21 @@
 namespace {
 
 // --export-session: one stored session as JSON on stdout.
-int export_session(troupe::storage::session_store& store, const std::string& id) {
-  auto info = store.get(id);
-  if (!info) {
-    std::cerr << "troupe: session '" << id << "' not found\n";
+// It reads the database as it is (a server may be running on it) and needs
+// nothing else: no services file, no migration, no file created.
+int export_session(const std::string& storage_spec, const std::string& id) {
+  try {
+    auto dump = troupe::storage::open_existing_sessions(storage_spec)->dump(id);
+    if (!dump) {
+      std::cerr << "troupe: session '" << id << "' not found\n";
+      return 1;
+    }
+    std::cout << troupe::domain::encode_session_detail(dump->info, dump->messages) << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "troupe: " << e.what() << "\n";
     return 1;
   }
-  std::cout << troupe::domain::encode_session_detail(
-                   *info, store.history(id, std::numeric_limits<std::size_t>::max()))
-            << "\n";
-  return 0;
 }
 
 void setup_logging(const std::string& level) {
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
   auto parsed = domain::parse_server_options(argc, argv);
   if (!parsed.options) return parsed.exit_code;
   auto& opts = *parsed.options;
+  if (!opts.export_session.empty()) return export_session(opts.storage, opts.export_session);
   setup_logging(opts.log_level);
 
   domain::services_config services;
@@ -54,7 +59,6 @@ int main(int argc, char** argv) {
   try {
     services = domain::load_services(opts.services);
     backends = storage::open_storage(opts.storage);
-    if (!opts.export_session.empty()) return export_session(*backends.sessions, opts.export_session);
   } catch (const std::exception& e) {
     std::cerr << "troupe: " << e.what() << "\n";
     return 1;

@@ -11,6 +11,11 @@
 
 namespace troupe::storage {
 
+struct session_dump {
+  domain::session_info info;
+  domain::message_list messages;
+};
+
 struct turn_write {
   domain::session_info info;
   domain::message_list messages;
@@ -35,6 +40,8 @@ class session_store {
   virtual std::optional<domain::session_info> get(const std::string& id) const = 0;
   // The newest `last_n` messages in conversation order.
   virtual domain::message_list history(const std::string& id, std::size_t last_n) const = 0;
+  // A session and its whole history as of one moment (nullopt: no such session).
+  virtual std::optional<session_dump> dump(const std::string& id) const;
   // Creation order.
   virtual std::vector<domain::session_info> list(const domain::session_query& q) const = 0;
   virtual bool remove(const std::string& id) = 0;

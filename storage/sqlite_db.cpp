@@ -88,12 +88,14 @@ void sqlite_statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-sqlite_db::sqlite_db(const std::string& path) : path_(path) {
+sqlite_db::sqlite_db(const std::string& path, bool create) : path_(path) {
   auto dir = std::filesystem::path(path).parent_path();
   std::error_code ec;
-  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (create && !dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (!create && !std::filesystem::is_regular_file(path, ec))
+    throw storage_error("no database at '" + path + "'");
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -145,6 +147,21 @@ int sqlite_db::schema_version() {
   return q.step() && !q.is_null(0) ? static_cast<int>(q.integer(0)) : 0;
 }
 
+void sqlite_db::check_schema() const {
+  auto& self = const_cast<sqlite_db&>(*this);  // cached statements are not part of the state
+  auto found = self.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version';");
+  if (!found.step()) throw storage_error("'" + path_ + "' is not a troupe database");
+  found.reset();
+  auto q = self.prepare("SELECT MAX(version) FROM schema_version;");
+  int version = q.step() && !q.is_null(0) ? static_cast<int>(q.integer(0)) : 0;
+  if (version > known_version)
+    throw storage_error("database '" + path_ + "' has schema version " + std::to_string(version) +
+                        ", newer than this troupe knows (" + std::to_string(known_version) + ")");
+  if (version < known_version)
+    throw storage_error("database '" + path_ + "' has schema version " + std::to_string(version) +
+                        ": start the server on it once to migrate it");
+}
+
 void sqlite_db::migrate() {
   sqlite_transaction tx{*this};
   int version = schema_version();
@@ -170,7 +187,9 @@ std::size_t sqlite_db::drop_orphan_sessions() {
   return dropped;
 }
 
-sqlite_transaction::sqlite_transaction(sqlite_db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE;"); }
+sqlite_transaction::sqlite_transaction(sqlite_db& db, kind k) : db_(db) {
+  db_.exec(k == kind::write ? "BEGIN IMMEDIATE;" : "BEGIN DEFERRED;");
+}
 
 sqlite_transaction::~sqlite_transaction() {
   if (done_) return;

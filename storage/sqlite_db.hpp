@@ -70,7 +70,8 @@ class sqlite_db {
  public:
   // Opens (creating the file and its directory if needed) in WAL mode with
   // synchronous=FULL: a committed transaction survives kill -9 and power loss.
-  explicit sqlite_db(const std::string& path);
+  // With create=false the file must exist already (nothing is created).
+  explicit sqlite_db(const std::string& path, bool create = true);
   ~sqlite_db();
   sqlite_db(const sqlite_db&) = delete;
   sqlite_db& operator=(const sqlite_db&) = delete;
@@ -81,6 +82,9 @@ class sqlite_db {
   std::int64_t last_insert_id() const;
   const std::string& path() const { return path_; }
 
+  // Throws unless the file holds a troupe schema this build can read
+  // (for tools that must not change the file).
+  void check_schema() const;
   // Applies the schema migrations this build knows; throws storage_error on a
   // database from a newer build or a file that is not a database.
   void migrate();
@@ -96,10 +100,13 @@ class sqlite_db {
   std::unordered_map<std::string, std::unique_ptr<sqlite_statement>> cache_;
 };
 
-// Commits on scope exit unless rolled back; rolls back if an exception leaves the scope.
+// Rolls back unless committed (also when an exception leaves the scope).
+// A write transaction takes the write lock at once; a read one gives its
+// reads one consistent snapshot.
 class sqlite_transaction {
  public:
-  explicit sqlite_transaction(sqlite_db& db);
+  enum class kind { write, read };
+  explicit sqlite_transaction(sqlite_db& db, kind k = kind::write);
   ~sqlite_transaction();
   void commit();
 

@@ -13,9 +13,17 @@ domain::session_info read_info(const sqlite_query& q) {
 
 }  // namespace
 
-sqlite_session_store::sqlite_session_store(const std::string& path) : db_(path) {
+sqlite_session_store::sqlite_session_store(const std::string& path, bool create)
+    : db_(path, create) {
   auto q = db_.prepare("SELECT COUNT(*) FROM sessions;");
   if (q.step()) count_ = static_cast<std::size_t>(q.integer(0));
+}
+
+std::optional<session_dump> sqlite_session_store::dump(const std::string& id) const {
+  sqlite_transaction tx{db_, sqlite_transaction::kind::read};
+  auto d = session_store::dump(id);
+  tx.commit();
+  return d;
 }
 
 bool sqlite_session_store::write_turn(const turn_write& t) {

@@ -12,13 +12,16 @@ class sqlite_session_store final : public session_store {
       "ON m.session_seq = s.seq WHERE s.id = ? ORDER BY m.idx DESC LIMIT ?;";
 
   // The schema must be migrated already (open_storage does it).
-  explicit sqlite_session_store(const std::string& path);
+  // With create=false the database must exist (see sqlite_db).
+  explicit sqlite_session_store(const std::string& path, bool create = true);
 
   void append_turn(const domain::session_info& info, const domain::message_list& messages) override;
   std::vector<std::string> append_turns(const std::vector<turn_write>& turns) override;
   std::uint64_t commits() const override { return commits_; }
   std::optional<domain::session_info> get(const std::string& id) const override;
   domain::message_list history(const std::string& id, std::size_t last_n) const override;
+  // Both reads in one read transaction: another process may be writing.
+  std::optional<session_dump> dump(const std::string& id) const override;
   std::vector<domain::session_info> list(const domain::session_query& q) const override;
   bool remove(const std::string& id) override;
   std::vector<std::string> remove_by_agent(const std::string& agent_id) override;

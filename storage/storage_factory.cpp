@@ -22,4 +22,11 @@ backends open_storage(const std::string& spec) {
   throw storage_error("unknown storage '" + spec + "' (use memory or sqlite:PATH)");
 }
 
+std::unique_ptr<session_store> open_existing_sessions(const std::string& spec) {
+  auto path = sqlite_path_of(spec);
+  if (!path) throw storage_error("storage '" + spec + "' keeps nothing between runs: use sqlite:PATH");
+  sqlite_db{*path, false}.check_schema();
+  return std::make_unique<sqlite_session_store>(*path, false);
+}
+
 }  // namespace troupe::storage

@@ -16,4 +16,9 @@ struct backends {
 // Throws storage_error for an unknown or unusable spec.
 backends open_storage(const std::string& spec);
 
+// The sessions of a database that exists already, for tools such as
+// --export-session: nothing is created or migrated (a server may be running
+// on it). Throws storage_error for memory storage or a missing/foreign file.
+std::unique_ptr<session_store> open_existing_sessions(const std::string& spec);
+
 }  // namespace troupe::storage

@@ -101,6 +101,28 @@ describe('restart', () => {
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /nope/);
   });
+
+  test('--export-session needs only the database, and never creates one', T, async () => {
+    const db = newDb();
+    const s = await start(db);
+    await chat(s, { model: 'demo', messages: [{ role: 'user', content: 'anywhere' }], metadata: { session_id: 'exp2' } });
+    try {
+      // From another directory (no conf/ there) while the server still runs.
+      const ok = await runBinary([`--storage=sqlite:${db}`, '--export-session=exp2'], { cwd: os.tmpdir() });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(JSON.parse(ok.stdout).message_count, 2);
+    } finally {
+      await s.stop();
+    }
+    const absent = path.join(path.dirname(db), 'typo', 'absent.db');
+    const no = await runBinary([`--storage=sqlite:${absent}`, '--export-session=exp2']);
+    assert.notEqual(no.code, 0);
+    assert.match(no.stderr, /no database at/);
+    assert.equal(fs.existsSync(path.dirname(absent)), false, 'export created a directory');
+    const mem = await runBinary(['--storage=memory', '--export-session=exp2']);
+    assert.notEqual(mem.code, 0);
+    assert.match(mem.stderr, /sqlite/);
+  });
 });
 
 describe('kill -9 during a load', () => {

@@ -5,6 +5,7 @@
 #include "storage/memory_session_store.hpp"
 #include "storage/sqlite_session_store.hpp"
 #include "storage/storage_factory.hpp"
+#include <filesystem>
 #include <fstream>
 
 #include "test_support.hpp"
@@ -222,4 +223,25 @@ BOOST_AUTO_TEST_CASE(sqlite_start_up_drops_sessions_whose_agent_is_gone) {
   auto q = db.prepare("SELECT COUNT(*) FROM messages;");
   BOOST_REQUIRE(q.step());
   BOOST_TEST(q.integer(0) == 1);  // the orphans' messages went with them
+}
+
+BOOST_AUTO_TEST_CASE(tools_open_only_an_existing_troupe_database) {
+  testing::temp_dir dir;
+  BOOST_CHECK_THROW(storage::open_existing_sessions("sqlite:" + dir.file("none.db")), storage::storage_error);
+  BOOST_TEST(!std::filesystem::exists(dir.file("none.db")));
+  {
+    storage::sqlite_db foreign{dir.file("foreign.db")};
+    foreign.exec("CREATE TABLE t (x);");
+  }
+  BOOST_CHECK_THROW(storage::open_existing_sessions("sqlite:" + dir.file("foreign.db")), storage::storage_error);
+  BOOST_CHECK_THROW(storage::open_existing_sessions("memory"), storage::storage_error);
+  {
+    auto stores = storage::open_storage("sqlite:" + dir.file("ok.db"));
+    add_agent(*stores.agents, "a");
+    stores.sessions->append_turn(info("s", "a", ""), {{role::user, "q", 1}, {role::assistant, "r", 2}});
+  }
+  auto d = storage::open_existing_sessions("sqlite:" + dir.file("ok.db"))->dump("s");
+  BOOST_REQUIRE(d.has_value());
+  BOOST_TEST(d->info.message_count == 2);
+  BOOST_TEST(d->messages.size() == 2u);
 }
