@@ -21,7 +21,7 @@ const provider_entry& spawn_one(caf::actor_system& sys, const domain::services_c
   auto& p = *cfg.find(name);
   provider_entry entry{p, {}};
   if (p.type == "test") {
-    entry.actor = spawn_test_provider(sys, p);
+    entry.actor = spawn_test_provider(sys, p, entry.status);
   } else if (p.type == "openai") {
     openai_provider_deps deps{dir.io, entry.status, {}};
     if (!p.fallback.empty()) deps.fallback = spawn_one(sys, cfg, dir, p.fallback).actor;

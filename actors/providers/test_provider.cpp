@@ -3,6 +3,8 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "domain/clock.hpp"
+
 namespace troupe::actors::detail {
 // Self-message that paces a slow call: emit the next token of call `call`.
 struct tick {
@@ -70,13 +72,15 @@ struct paced_call {
 
 struct test_provider_state {
   domain::provider_config cfg;
+  std::shared_ptr<provider_status> status;
   std::uint64_t next_call = 0;
   std::unordered_map<std::uint64_t, paced_call> calls;
 };
 
 caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
-                            domain::provider_config cfg) {
+                            domain::provider_config cfg, std::shared_ptr<provider_status> status) {
   self->state.cfg = std::move(cfg);
+  self->state.status = std::move(status);
   return {
       [=](const llm_call& call) -> caf::result<llm_result> {
         auto& st = self->state;
@@ -85,6 +89,7 @@ caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
         if (st.cfg.first_token_ms <= 0 && st.cfg.token_interval_ms <= 0) {
           if (streaming)
             for (auto& t : p.tokens) call.reply->delta(t);
+          st.status->record_success(domain::now_ms());
           return std::move(p.result);
         }
         auto id = st.next_call++;
@@ -108,6 +113,7 @@ caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
           ++c.next;
         }
         if (c.next >= c.plan.tokens.size()) {
+          st.status->record_success(domain::now_ms());
           c.rp.deliver(std::move(c.plan.result));
           st.calls.erase(it);
           return;
@@ -119,9 +125,10 @@ caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
 
 }  // namespace
 
-provider_actor spawn_test_provider(caf::actor_system& sys, const domain::provider_config& cfg) {
+provider_actor spawn_test_provider(caf::actor_system& sys, const domain::provider_config& cfg,
+                                   std::shared_ptr<provider_status> status) {
   // Dynamically typed inside (it sends itself ticks), typed to its users.
-  return caf::actor_cast<provider_actor>(sys.spawn(test_provider, cfg));
+  return caf::actor_cast<provider_actor>(sys.spawn(test_provider, cfg, std::move(status)));
 }
 
 }  // namespace troupe::actors

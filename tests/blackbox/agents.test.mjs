@@ -92,8 +92,11 @@ describe('service endpoints', () => {
     const before = (await s.req('GET', '/v1/health')).json.metrics.total_completions;
     const c = await chat(s, { model: 'demo', messages: [{ role: 'user', content: 'count me' }] });
     assert.equal(c.status, 200);
-    const after = (await s.req('GET', '/v1/health')).json.metrics.total_completions;
+    const h = (await s.req('GET', '/v1/health')).json;
+    const after = h.metrics.total_completions;
     assert.ok(after >= before + 1, `${before} -> ${after}`);
+    // The provider that served it shows when it last answered.
+    assert.match(h.checks.providers.test.last_success_at, /^\d{4}-\d\d-\d\dT.*Z$/);
   });
 
   test('GET /v1/templates', T, async () => {
