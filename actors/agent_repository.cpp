@@ -9,6 +9,7 @@ namespace {
 
 struct agent_repo_state {
   std::shared_ptr<storage::agent_store> store;
+  std::shared_ptr<component_status> health;  // of the storage, for GET /v1/health
   session_repo_actor sessions;
   scheduler_actor scheduler;
   std::size_t max_config_bytes = 0;
@@ -36,6 +37,7 @@ void check_write(storage::write_status s, const domain::agent_config& a) {
 // Stores an updated agent and lets its live actor know.
 agent_reply save_update(self_ptr self, const domain::agent_config& updated) {
   check_write(self->state.store->update(updated), updated);
+  self->state.health->record_success(domain::now_ms());
   if (self->state.scheduler)
     self->send(self->state.scheduler,
                agent_changed{std::make_shared<const domain::agent_config>(updated)});
@@ -51,17 +53,20 @@ domain::agent_config existing(self_ptr self, const std::string& id) {
 agent_repo_actor::behavior_type agent_repository(self_ptr self,
                                                  std::shared_ptr<storage::agent_store> store,
                                                  session_repo_actor sessions,
-                                                 std::size_t max_config_bytes) {
+                                                 std::size_t max_config_bytes,
+                                                 std::shared_ptr<component_status> health) {
   self->state.store = std::move(store);
+  self->state.health = health ? std::move(health) : std::make_shared<component_status>();
   self->state.sessions = std::move(sessions);
   self->state.max_config_bytes = max_config_bytes;
   return {
       [=](const create_agent& m) -> caf::result<agent_reply> {
         std::optional<agent_reply> created;
-        auto r = guarded<agent_reply>([&] {
+        auto r = guarded<agent_reply>(*self->state.health, [&] {
           auto a = domain::apply_agent_patch(m.patch, domain::agent_config{}, true,
                                              self->state.max_config_bytes);
           check_write(self->state.store->insert(a), a);
+          self->state.health->record_success(domain::now_ms());
           created = agent_reply{a};
           return *created;
         });
@@ -76,14 +81,14 @@ agent_repo_actor::behavior_type agent_repository(self_ptr self,
         return rp;
       },
       [=](const update_agent& m) {
-        return guarded<agent_reply>([&] {
+        return guarded<agent_reply>(*self->state.health, [&] {
           auto a = domain::apply_agent_patch(m.patch, existing(self, m.id), false,
                                              self->state.max_config_bytes);
           return save_update(self, a);
         });
       },
       [=](const set_agent_status& m) {
-        return guarded<agent_reply>([&] {
+        return guarded<agent_reply>(*self->state.health, [&] {
           auto a = existing(self, m.id);
           a.status = m.status;
           a.updated_at_ms = std::max(domain::now_ms(), a.created_at_ms);
@@ -92,8 +97,9 @@ agent_repo_actor::behavior_type agent_repository(self_ptr self,
       },
       [=](const delete_agent& m) -> caf::result<deleted> {
         bool existed = false;
-        auto r = guarded<deleted>([&] {
+        auto r = guarded<deleted>(*self->state.health, [&] {
           existed = self->state.store->remove(m.id);
+          self->state.health->record_success(domain::now_ms());
           return deleted{existed};
         });
         if (!existed) return r;
@@ -109,13 +115,13 @@ agent_repo_actor::behavior_type agent_repository(self_ptr self,
         return rp;
       },
       [=](const get_agent& m) {
-        return guarded<found_agent>([&] { return found_agent{self->state.store->get(m.id)}; });
+        return guarded<found_agent>(*self->state.health, [&] { return found_agent{self->state.store->get(m.id)}; });
       },
       [=](const list_agents& m) {
-        return guarded<agent_list>([&] { return agent_list{self->state.store->list(m.query)}; });
+        return guarded<agent_list>(*self->state.health, [&] { return agent_list{self->state.store->list(m.query)}; });
       },
       [=](const count_agents&) {
-        return guarded<counted>([&] { return counted{self->state.store->count()}; });
+        return guarded<counted>(*self->state.health, [&] { return counted{self->state.store->count()}; });
       },
       [=](const subscribe& m) { self->state.scheduler = m.scheduler; },
   };
@@ -126,12 +132,14 @@ agent_repo_actor::behavior_type agent_repository(self_ptr self,
 agent_repo_actor spawn_agent_repository(caf::actor_system& sys,
                                         std::shared_ptr<storage::agent_store> store,
                                         session_repo_actor sessions,
-                                        std::size_t max_config_bytes) {
+                                        std::size_t max_config_bytes,
+                                        std::shared_ptr<component_status> health) {
   // A durable write waits for the disk on a thread of its own.
   if (store->blocks())
     return sys.spawn<caf::detached>(agent_repository, std::move(store), std::move(sessions),
-                                    max_config_bytes);
-  return sys.spawn(agent_repository, std::move(store), std::move(sessions), max_config_bytes);
+                                    max_config_bytes, std::move(health));
+  return sys.spawn(agent_repository, std::move(store), std::move(sessions), max_config_bytes,
+                   std::move(health));
 }
 
 }  // namespace troupe::actors

@@ -23,6 +23,9 @@ bool is_actor_failure(const caf::error& e);
 #include <caf/scheduled_actor.hpp>
 #include <fmt/format.h>
 
+#include "actors/component_status.hpp"
+#include "domain/clock.hpp"
+
 #include "storage/agent_store.hpp"
 
 namespace troupe::actors {
@@ -32,14 +35,16 @@ namespace troupe::actors {
 caf::error log_and_stop(caf::scheduled_actor* self, std::exception_ptr& eptr);
 
 // Runs a repository operation: api_error and storage failures become the
-// request's error reply instead of killing the repository actor.
+// request's error reply instead of killing the repository actor. A storage
+// failure is also recorded in `storage_health` (GET /v1/health shows it).
 template <class T, class F>
-caf::result<T> guarded(F&& f) {
+caf::result<T> guarded(component_status& storage_health, F&& f) {
   try {
     return f();
   } catch (const domain::api_error& e) {
     return to_caf_error(e);
   } catch (const storage::storage_error& e) {
+    storage_health.record_error(e.what(), domain::now_ms());
     return to_caf_error(domain::service_unavailable(fmt::format("storage failed: {}", e.what())));
   }
 }

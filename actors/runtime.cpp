@@ -17,9 +17,10 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
                       const domain::services_config& services, runtime_options opts) {
   runtime rt;
   rt.providers = spawn_providers(sys, services);
-  rt.sessions = spawn_session_repository(sys, std::move(backends.sessions));
+  rt.storage_health = std::make_shared<component_status>();
+  rt.sessions = spawn_session_repository(sys, std::move(backends.sessions), rt.storage_health);
   rt.agents = spawn_agent_repository(sys, std::move(backends.agents), rt.sessions,
-                                     opts.max_config_bytes);
+                                     opts.max_config_bytes, rt.storage_health);
   auto deadlines = std::make_shared<turn_deadlines>(opts.turn_timeout);
   rt.watchdog = spawn_turn_watchdog(sys, deadlines, watchdog_tick(opts.turn_timeout));
   rt.scheduler = spawn_scheduler(sys, rt.agents, rt.sessions,

@@ -23,6 +23,7 @@ struct runtime {
   session_repo_actor sessions;
   scheduler_actor scheduler;
   std::shared_ptr<const provider_directory> providers;
+  std::shared_ptr<component_status> storage_health;  // written by both repositories
   caf::actor watchdog;
 };
 

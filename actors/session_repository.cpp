@@ -16,6 +16,7 @@ struct pending_write {
 
 struct session_repo_state {
   std::shared_ptr<storage::session_store> store;
+  std::shared_ptr<component_status> health;  // of the storage, for GET /v1/health
   scheduler_actor scheduler;
   // Group commit: turns that arrive while a commit runs wait here and go to
   // disk together; each is acknowledged only once its commit returned.
@@ -37,6 +38,7 @@ void commit(self_ptr self) {
   for (auto& p : batch) turns.push_back(std::move(p.turn));
   try {
     auto failed = st.store->append_turns(turns);
+    st.health->record_success(domain::now_ms());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (failed[i].empty())
         batch[i].rp.deliver(stored{});
@@ -44,17 +46,20 @@ void commit(self_ptr self) {
         batch[i].rp.deliver(to_caf_error(domain::service_unavailable("storage failed: " + failed[i])));
     }
   } catch (const storage::storage_error& e) {
+    st.health->record_error(e.what(), domain::now_ms());
     auto err = to_caf_error(domain::service_unavailable(std::string("storage failed: ") + e.what()));
     for (auto& p : batch) p.rp.deliver(err);
   }
 }
 
-session_repo_actor::behavior_type session_repository(self_ptr self,
-                                                     std::shared_ptr<storage::session_store> store) {
+session_repo_actor::behavior_type session_repository(
+    self_ptr self, std::shared_ptr<storage::session_store> store,
+    std::shared_ptr<component_status> health) {
   self->state.store = std::move(store);
+  self->state.health = health ? std::move(health) : std::make_shared<component_status>();
   return {
       [=](const load_session& m) {
-        return guarded<session_snapshot>([&] {
+        return guarded<session_snapshot>(*self->state.health, [&] {
           auto& s = *self->state.store;
           auto info = s.get(m.id);
           auto history = std::make_shared<domain::message_list>(
@@ -75,17 +80,17 @@ session_repo_actor::behavior_type session_repository(self_ptr self,
       },
       [=](commit_pending) { commit(self); },
       [=](const get_session& m) {
-        return guarded<session_detail>([&] {
+        return guarded<session_detail>(*self->state.health, [&] {
           auto& s = *self->state.store;
           auto info = s.get(m.id);
           return session_detail{info, info ? s.history(m.id, everything) : domain::message_list{}};
         });
       },
       [=](const list_sessions& m) {
-        return guarded<session_list>([&] { return session_list{self->state.store->list(m.query)}; });
+        return guarded<session_list>(*self->state.health, [&] { return session_list{self->state.store->list(m.query)}; });
       },
       [=](const delete_session& m) {
-        return guarded<deleted>([&] {
+        return guarded<deleted>(*self->state.health, [&] {
           bool existed = self->state.store->remove(m.id);
           // A live session actor still holds the conversation: stop it too.
           if (self->state.scheduler) self->send(self->state.scheduler, session_removed{m.id});
@@ -94,10 +99,10 @@ session_repo_actor::behavior_type session_repository(self_ptr self,
       },
       [=](const delete_agent_sessions& m) {
         return guarded<counted>(
-            [&] { return counted{self->state.store->remove_by_agent(m.agent_id).size()}; });
+            *self->state.health, [&] { return counted{self->state.store->remove_by_agent(m.agent_id).size()}; });
       },
       [=](const count_sessions&) {
-        return guarded<counted>([&] { return counted{self->state.store->count()}; });
+        return guarded<counted>(*self->state.health, [&] { return counted{self->state.store->count()}; });
       },
       [=](const subscribe& m) { self->state.scheduler = m.scheduler; },
   };
@@ -106,11 +111,13 @@ session_repo_actor::behavior_type session_repository(self_ptr self,
 }  // namespace
 
 session_repo_actor spawn_session_repository(caf::actor_system& sys,
-                                            std::shared_ptr<storage::session_store> store) {
+                                            std::shared_ptr<storage::session_store> store,
+                                            std::shared_ptr<component_status> health) {
   // A store that waits for a disk gets a thread of its own, so its commits
   // never hold a scheduler thread that other actors need.
-  if (store->blocks()) return sys.spawn<caf::detached>(session_repository, std::move(store));
-  return sys.spawn(session_repository, std::move(store));
+  if (store->blocks())
+    return sys.spawn<caf::detached>(session_repository, std::move(store), std::move(health));
+  return sys.spawn(session_repository, std::move(store), std::move(health));
 }
 
 }  // namespace troupe::actors

@@ -60,8 +60,10 @@ std::string encode_health(const health_view& h) {
   json_out out;
   auto& w = out.w;
   w.StartObject();
+  // Serving, but what it stores now fails: a 503 per write until it recovers.
+  bool storage_failing = !h.storage_error.empty();
   w.Key("status");
-  w.String("healthy");
+  w.String(storage_failing ? "degraded" : "healthy");
   w.Key("version");
   w.String(TROUPE_VERSION);
   w.Key("uptime_seconds");
@@ -73,9 +75,18 @@ std::string encode_health(const health_view& h) {
   w.Key("storage");
   w.StartObject();
   w.Key("status");
-  w.String("ok");
+  w.String(storage_failing ? "error" : "ok");
   w.Key("backend");
   w.String(h.storage);
+  w.Key("last_error");
+  if (storage_failing)
+    w.String(h.storage_error);
+  else
+    w.Null();
+  w.Key("last_error_at");
+  write_time_or_null(w, storage_failing ? h.storage_error_ms : 0);
+  w.Key("last_success_at");
+  write_time_or_null(w, h.storage_success_ms);
   w.Key("stored_sessions");
   w.Uint64(h.counts.stored_sessions);
   w.EndObject();

@@ -34,6 +34,11 @@ struct health_view {
   std::uint64_t max_live_sessions = 0;
   std::int64_t inflight_requests = 0;
   std::string storage;
+  // The storage's last failure (empty: none since start or since its last
+  // success) and when it last wrote successfully.
+  std::string storage_error;
+  std::int64_t storage_error_ms = 0;
+  std::int64_t storage_success_ms = 0;
   std::vector<provider_health> providers;
 };
 std::string encode_health(const health_view& h);

@@ -8,14 +8,14 @@
 
 #include "actors/messages.hpp"
 #include "actors/providers/curl_loop.hpp"
-#include "actors/providers/provider_status.hpp"
+#include "actors/component_status.hpp"
 #include "domain/services_config.hpp"
 
 namespace troupe::actors {
 
 struct openai_provider_deps {
   std::shared_ptr<curl_loop> io;
-  std::shared_ptr<provider_status> status;
+  std::shared_ptr<component_status> status;
   provider_actor fallback;  // null: none
 };
 

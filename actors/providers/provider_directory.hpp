@@ -7,7 +7,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/providers/curl_loop.hpp"
-#include "actors/providers/provider_status.hpp"
+#include "actors/component_status.hpp"
 #include "domain/services_config.hpp"
 
 namespace troupe::actors {
@@ -15,7 +15,7 @@ namespace troupe::actors {
 struct provider_entry {
   domain::provider_config config;
   provider_actor actor;  // null: this provider type is not implemented
-  std::shared_ptr<provider_status> status = std::make_shared<provider_status>();
+  std::shared_ptr<component_status> status = std::make_shared<component_status>();
 };
 
 struct provider_directory {

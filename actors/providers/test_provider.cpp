@@ -72,13 +72,13 @@ struct paced_call {
 
 struct test_provider_state {
   domain::provider_config cfg;
-  std::shared_ptr<provider_status> status;
+  std::shared_ptr<component_status> status;
   std::uint64_t next_call = 0;
   std::unordered_map<std::uint64_t, paced_call> calls;
 };
 
 caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
-                            domain::provider_config cfg, std::shared_ptr<provider_status> status) {
+                            domain::provider_config cfg, std::shared_ptr<component_status> status) {
   self->state.cfg = std::move(cfg);
   self->state.status = std::move(status);
   return {
@@ -126,7 +126,7 @@ caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
 }  // namespace
 
 provider_actor spawn_test_provider(caf::actor_system& sys, const domain::provider_config& cfg,
-                                   std::shared_ptr<provider_status> status) {
+                                   std::shared_ptr<component_status> status) {
   // Dynamically typed inside (it sends itself ticks), typed to its users.
   return caf::actor_cast<provider_actor>(sys.spawn(test_provider, cfg, std::move(status)));
 }

@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "actors/messages.hpp"
-#include "actors/providers/provider_status.hpp"
+#include "actors/component_status.hpp"
 #include "domain/services_config.hpp"
 
 namespace troupe::actors {
 
 provider_actor spawn_test_provider(caf::actor_system& sys, const domain::provider_config& cfg,
-                                   std::shared_ptr<provider_status> status);
+                                   std::shared_ptr<component_status> status);
 
 // "Test response from mock LLM" → {"Test ", "response ", "from ", "mock ", "LLM"}.
 std::vector<std::string> split_words(std::string_view text);

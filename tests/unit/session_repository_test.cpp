@@ -42,13 +42,14 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
   testing::temp_dir dir;
   auto path = dir.file("r.db");
   std::shared_ptr<storage::session_store> store = storage::open_storage("sqlite:" + path).sessions;
+  auto health = std::make_shared<actors::component_status>();
   {
     // Another connection holds the write lock longer than the busy timeout allows.
     storage::sqlite_db blocker{path};
     blocker.exec("BEGIN EXCLUSIVE;");
     caf::actor_system_config cfg;
     caf::actor_system sys{cfg};
-    auto repo = actors::spawn_session_repository(sys, store);
+    auto repo = actors::spawn_session_repository(sys, store, health);
     caf::scoped_actor self{sys};
     domain::session_info info{"s", "a", "", 1, 1, 0};
     self->request(repo, 20s, actors::store_turn{info, {{domain::role::user, "q", 1}}})
@@ -56,8 +57,16 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
                  [](const caf::error& e) {
                    BOOST_TEST(actors::to_api_error(e).status == 503, caf::to_string(e));
                  });
+    // Health shows the failure until a write succeeds again.
+    BOOST_TEST(health->failing());
+    BOOST_TEST(health->snapshot().last_error.find("locked") != std::string::npos,
+               health->snapshot().last_error);
     blocker.exec("ROLLBACK;");
+    BOOST_TEST(!store->get("s"));
+    self->request(repo, 20s, actors::store_turn{info, {{domain::role::user, "q", 1}}})
+        .receive([](const actors::stored&) {}, [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    BOOST_TEST(!health->failing());
     self->send_exit(repo, caf::exit_reason::user_shutdown);
   }
-  BOOST_TEST(!store->get("s"));
+  BOOST_TEST(store->get("s").has_value());
 }

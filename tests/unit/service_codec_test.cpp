@@ -1,0 +1,43 @@
+#define BOOST_TEST_MODULE service_codec
+#include <boost/test/unit_test.hpp>
+
+#include <rapidjson/document.h>
+
+#include "domain/service_codec.hpp"
+
+using namespace troupe::domain;
+
+namespace {
+rapidjson::Document parse(const std::string& s) {
+  rapidjson::Document d;
+  d.Parse(s.c_str());
+  BOOST_REQUIRE(!d.HasParseError());
+  return d;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(health_is_healthy_while_storage_works) {
+  health_view h;
+  h.storage = "sqlite:x.db";
+  h.storage_success_ms = 1764000000000;
+  auto d = parse(encode_health(h));
+  BOOST_TEST(d["status"].GetString() == std::string("healthy"));
+  auto& st = d["checks"]["storage"];
+  BOOST_TEST(st["status"].GetString() == std::string("ok"));
+  BOOST_TEST(st["last_error"].IsNull());
+  BOOST_TEST(st["last_success_at"].IsString());
+}
+
+BOOST_AUTO_TEST_CASE(health_is_degraded_while_storage_fails) {
+  health_view h;
+  h.storage = "sqlite:x.db";
+  h.storage_error = "disk I/O error";
+  h.storage_error_ms = 1764000000000;
+  auto d = parse(encode_health(h));
+  BOOST_TEST(d["status"].GetString() == std::string("degraded"));
+  auto& st = d["checks"]["storage"];
+  BOOST_TEST(st["status"].GetString() == std::string("error"));
+  BOOST_TEST(st["last_error"].GetString() == std::string("disk I/O error"));
+  BOOST_TEST(st["last_error_at"].IsString());
+  BOOST_TEST(st["last_success_at"].IsNull());
+}
