@@ -1,9 +1,9 @@
 #define BOOST_TEST_MODULE completion_codec
 #include <boost/test/unit_test.hpp>
 
-#include <rapidjson/document.h>
 
 #include "domain/completion_codec.hpp"
+#include "json_support.hpp"
 
 using namespace troupe::domain;
 
@@ -23,10 +23,7 @@ completion_meta meta() {
 rapidjson::Document event_json(const std::string& event) {
   BOOST_REQUIRE(event.rfind("data: ", 0) == 0);
   BOOST_REQUIRE(event.size() > 8 && event.substr(event.size() - 2) == "\n\n");
-  rapidjson::Document d;
-  auto body = event.substr(6, event.size() - 8);
-  d.Parse(body.c_str());
-  BOOST_REQUIRE(!d.HasParseError());
+  auto d = troupe::testing::parse_json(event.substr(6, event.size() - 8));
   BOOST_TEST(std::string(d["id"].GetString()) == "chatcmpl-1");
   BOOST_TEST(std::string(d["object"].GetString()) == "chat.completion.chunk");
   BOOST_TEST(d["created"].GetInt64() == 1700000000);

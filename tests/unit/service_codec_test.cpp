@@ -1,26 +1,17 @@
 #define BOOST_TEST_MODULE service_codec
 #include <boost/test/unit_test.hpp>
 
-#include <rapidjson/document.h>
-
 #include "domain/service_codec.hpp"
+#include "json_support.hpp"
 
 using namespace troupe::domain;
-
-namespace {
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  BOOST_REQUIRE(!d.HasParseError());
-  return d;
-}
-}  // namespace
+using troupe::testing::parse_json;
 
 BOOST_AUTO_TEST_CASE(health_is_healthy_while_storage_works) {
   health_view h;
   h.storage = "sqlite:x.db";
   h.storage_success_ms = 1764000000000;
-  auto d = parse(encode_health(h));
+  auto d = parse_json(encode_health(h));
   BOOST_TEST(d["status"].GetString() == std::string("healthy"));
   auto& st = d["checks"]["storage"];
   BOOST_TEST(st["status"].GetString() == std::string("ok"));
@@ -33,7 +24,7 @@ BOOST_AUTO_TEST_CASE(health_is_degraded_while_storage_fails) {
   h.storage = "sqlite:x.db";
   h.storage_error = "disk I/O error";
   h.storage_error_ms = 1764000000000;
-  auto d = parse(encode_health(h));
+  auto d = parse_json(encode_health(h));
   BOOST_TEST(d["status"].GetString() == std::string("degraded"));
   auto& st = d["checks"]["storage"];
   BOOST_TEST(st["status"].GetString() == std::string("error"));

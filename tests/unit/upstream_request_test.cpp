@@ -4,8 +4,10 @@
 #include <rapidjson/document.h>
 
 #include "domain/upstream_request.hpp"
+#include "json_support.hpp"
 
 using namespace troupe::domain;
+using troupe::testing::parse_json;
 
 namespace {
 
@@ -28,19 +30,12 @@ prompt sample_prompt(std::shared_ptr<completion_request>& req) {
   return p;
 }
 
-rapidjson::Document parse(const std::string& s) {
-  rapidjson::Document d;
-  d.Parse(s.c_str());
-  BOOST_REQUIRE(!d.HasParseError());
-  return d;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(messages_in_model_order) {
   std::shared_ptr<completion_request> req;
   auto p = sample_prompt(req);
-  auto d = parse(encode_upstream_request(p, {}, {"gpt-x", false, false}));
+  auto d = parse_json(encode_upstream_request(p, {}, {"gpt-x", false, false}));
   BOOST_TEST(std::string(d["model"].GetString()) == "gpt-x");
   auto& m = d["messages"];
   std::vector<std::string> got;
@@ -66,7 +61,7 @@ BOOST_AUTO_TEST_CASE(every_sampling_param_is_forwarded) {
   s.seed = -42;
   s.stop = {"END", "\n\n"};
   s.user = "alice";
-  auto d = parse(encode_upstream_request(p, s, {"m", false, false}));
+  auto d = parse_json(encode_upstream_request(p, s, {"m", false, false}));
   BOOST_TEST(d["temperature"].GetDouble() == 0.5);
   BOOST_TEST(d["top_p"].GetDouble() == 0.25);
   BOOST_TEST(d["presence_penalty"].GetDouble() == -1.5);
@@ -79,7 +74,7 @@ BOOST_AUTO_TEST_CASE(every_sampling_param_is_forwarded) {
   BOOST_TEST(std::string(d["user"].GetString()) == "alice");
 
   s.max_completion_tokens = true;
-  auto d2 = parse(encode_upstream_request(p, s, {"m", false, false}));
+  auto d2 = parse_json(encode_upstream_request(p, s, {"m", false, false}));
   BOOST_TEST(d2["max_completion_tokens"].GetInt64() == 77);
   BOOST_TEST(!d2.HasMember("max_tokens"));
 }
@@ -87,10 +82,10 @@ BOOST_AUTO_TEST_CASE(every_sampling_param_is_forwarded) {
 BOOST_AUTO_TEST_CASE(stream_flags) {
   std::shared_ptr<completion_request> req;
   auto p = sample_prompt(req);
-  auto plain = parse(encode_upstream_request(p, {}, {"m", true, false}));
+  auto plain = parse_json(encode_upstream_request(p, {}, {"m", true, false}));
   BOOST_TEST(plain["stream"].GetBool());
   BOOST_TEST(!plain.HasMember("stream_options"));
-  auto usage = parse(encode_upstream_request(p, {}, {"m", true, true}));
+  auto usage = parse_json(encode_upstream_request(p, {}, {"m", true, true}));
   BOOST_TEST(usage["stream_options"]["include_usage"].GetBool());
 }
 
@@ -100,7 +95,7 @@ BOOST_AUTO_TEST_CASE(no_system_prompt_no_history) {
   prompt p;
   p.request = req;
   p.history = std::make_shared<message_list>();
-  auto d = parse(encode_upstream_request(p, {}, {"m", false, false}));
+  auto d = parse_json(encode_upstream_request(p, {}, {"m", false, false}));
   BOOST_TEST(d["messages"].Size() == 1u);
   BOOST_TEST(std::string(d["messages"][0]["role"].GetString()) == "user");
 }
