@@ -150,6 +150,10 @@ using session_repo_actor = caf::typed_actor<
     caf::reacts_to<subscribe>,
     caf::reacts_to<commit_pending>>;
 
+// What a waking session needs: the session repository itself, or a reader
+// with its own connection that does not wait behind the repository's commits.
+using session_loader_actor = caf::typed_actor<caf::replies_to<load_session>::with<session_snapshot>>;
+
 using agent_repo_actor = caf::typed_actor<
     caf::replies_to<create_agent>::with<agent_reply>,
     caf::replies_to<update_agent>::with<agent_reply>,

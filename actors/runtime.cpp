@@ -2,6 +2,7 @@
 
 #include "actors/agent_repository.hpp"
 #include "actors/scheduler.hpp"
+#include "actors/session_reader.hpp"
 #include "actors/session_repository.hpp"
 
 #include <algorithm>
@@ -21,11 +22,15 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
   rt.sessions = spawn_session_repository(sys, std::move(backends.sessions), rt.storage_health);
   rt.agents = spawn_agent_repository(sys, std::move(backends.agents), rt.sessions,
                                      opts.max_config_bytes, rt.storage_health);
-  auto deadlines = std::make_shared<turn_deadlines>(opts.turn_timeout);
-  rt.watchdog = spawn_turn_watchdog(sys, deadlines, watchdog_tick(opts.turn_timeout));
+  session_options sopts;
+  sopts.deadlines = std::make_shared<turn_deadlines>(opts.turn_timeout);
+  if (backends.session_reads) {
+    rt.session_reader = spawn_session_reader(sys, std::move(backends.session_reads), rt.storage_health);
+    sopts.loader = rt.session_reader;
+  }
+  rt.watchdog = spawn_turn_watchdog(sys, sopts.deadlines, watchdog_tick(opts.turn_timeout));
   rt.scheduler = spawn_scheduler(sys, rt.agents, rt.sessions,
-                                 default_factory(rt.providers, rt.sessions, {deadlines}),
-                                 opts.scheduler);
+                                 default_factory(rt.providers, rt.sessions, sopts), opts.scheduler);
   caf::anon_send(rt.agents, subscribe{rt.scheduler});
   caf::anon_send(rt.sessions, subscribe{rt.scheduler});
   return rt;
@@ -38,6 +43,7 @@ void stop_runtime(caf::actor_system&, const runtime& rt) {
   caf::anon_send_exit(rt.watchdog, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.agents, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.sessions, caf::exit_reason::user_shutdown);
+  if (rt.session_reader) caf::anon_send_exit(rt.session_reader, caf::exit_reason::user_shutdown);
   for (auto& [name, p] : rt.providers->entries)
     if (p.actor) caf::anon_send_exit(p.actor, caf::exit_reason::user_shutdown);
 }

@@ -21,6 +21,7 @@ struct runtime_options {
 struct runtime {
   agent_repo_actor agents;
   session_repo_actor sessions;
+  session_loader_actor session_reader;  // sqlite only: loads on a second connection
   scheduler_actor scheduler;
   std::shared_ptr<const provider_directory> providers;
   std::shared_ptr<component_status> storage_health;  // written by both repositories

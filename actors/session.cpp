@@ -194,7 +194,8 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
   st.opts = std::move(opts);
   st.loaded = fresh;
   if (!fresh) {
-    self->request(st.repo, caf::infinite, load_session{st.id})
+    auto loader = st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
+    self->request(loader, caf::infinite, load_session{st.id})
         .then(
             [=](session_snapshot& snap) {
               auto& st = self->state;

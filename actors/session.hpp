@@ -11,6 +11,7 @@ namespace troupe::actors {
 
 struct session_options {
   std::shared_ptr<turn_deadlines> deadlines;  // 504 for turns that take too long
+  session_loader_actor loader;                // where a waking session loads (else the repo)
 };
 
 // `fresh`: the id was just generated, so there is nothing to load.

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "actors/errors.hpp"
+#include "actors/session_reader.hpp"
 #include "domain/history.hpp"
 
 namespace troupe::actors {
@@ -59,13 +60,8 @@ session_repo_actor::behavior_type session_repository(
   self->state.health = health ? std::move(health) : std::make_shared<component_status>();
   return {
       [=](const load_session& m) {
-        return guarded<session_snapshot>(*self->state.health, [&] {
-          auto& s = *self->state.store;
-          auto info = s.get(m.id);
-          auto history = std::make_shared<domain::message_list>(
-              info ? s.history(m.id, domain::max_history_window) : domain::message_list{});
-          return session_snapshot{std::move(info), std::move(history)};
-        });
+        return guarded<session_snapshot>(*self->state.health,
+                                         [&] { return read_snapshot(*self->state.store, m.id); });
       },
       [=](store_turn& m) -> caf::result<stored> {
         auto& st = self->state;

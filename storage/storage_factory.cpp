@@ -9,7 +9,7 @@ namespace troupe::storage {
 
 backends open_storage(const std::string& spec) {
   if (spec == "memory")
-    return {std::make_unique<memory_agent_store>(), std::make_unique<memory_session_store>()};
+    return {std::make_unique<memory_agent_store>(), std::make_unique<memory_session_store>(), nullptr};
   if (auto path = sqlite_path_of(spec)) {
     {  // once, before the stores open their own connections
       sqlite_db db{*path};
@@ -17,6 +17,7 @@ backends open_storage(const std::string& spec) {
       db.drop_orphan_sessions();
     }
     return {std::make_unique<sqlite_agent_store>(*path),
+            std::make_unique<sqlite_session_store>(*path),
             std::make_unique<sqlite_session_store>(*path)};
   }
   throw storage_error("unknown storage '" + spec + "' (use memory or sqlite:PATH)");

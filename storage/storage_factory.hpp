@@ -11,6 +11,9 @@ namespace troupe::storage {
 struct backends {
   std::unique_ptr<agent_store> agents;
   std::unique_ptr<session_store> sessions;
+  // Another connection to the same sessions, for reads only (nullptr when the
+  // backend cannot be read from two threads: memory).
+  std::unique_ptr<session_store> session_reads;
 };
 
 // Throws storage_error for an unknown or unusable spec.

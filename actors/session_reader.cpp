@@ -1,0 +1,35 @@
+#include "actors/session_reader.hpp"
+
+#include "actors/errors.hpp"
+#include "domain/history.hpp"
+
+namespace troupe::actors {
+
+session_snapshot read_snapshot(const storage::session_store& store, const std::string& id) {
+  auto info = store.get(id);
+  auto history = std::make_shared<domain::message_list>(
+      info ? store.history(id, domain::max_history_window) : domain::message_list{});
+  return session_snapshot{std::move(info), std::move(history)};
+}
+
+namespace {
+
+session_loader_actor::behavior_type session_reader(session_loader_actor::pointer,
+                                                   std::shared_ptr<storage::session_store> store,
+                                                   std::shared_ptr<component_status> health) {
+  return {
+      [=](const load_session& m) {
+        return guarded<session_snapshot>(*health, [&] { return read_snapshot(*store, m.id); });
+      },
+  };
+}
+
+}  // namespace
+
+session_loader_actor spawn_session_reader(caf::actor_system& sys,
+                                          std::shared_ptr<storage::session_store> store,
+                                          std::shared_ptr<component_status> health) {
+  return sys.spawn<caf::detached>(session_reader, std::move(store), std::move(health));
+}
+
+}  // namespace troupe::actors

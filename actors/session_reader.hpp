@@ -1,0 +1,24 @@
+#pragma once
+// Loads waking sessions on a connection of its own. The session repository's
+// thread spends most of its time in commits (an fsync each); a load queued
+// behind them would wait for the disk although it only reads. With WAL, a
+// read on another connection sees every committed turn and never blocks the
+// writer. Loading only sessions without a turn in flight (sleeping, or never
+// seen by this process) keeps that safe: their last turn is committed.
+#include <memory>
+#include <string>
+
+#include "actors/component_status.hpp"
+#include "actors/messages.hpp"
+#include "storage/session_store.hpp"
+
+namespace troupe::actors {
+
+// A session's row and the newest messages a live session keeps.
+session_snapshot read_snapshot(const storage::session_store& store, const std::string& id);
+
+session_loader_actor spawn_session_reader(caf::actor_system& sys,
+                                          std::shared_ptr<storage::session_store> store,
+                                          std::shared_ptr<component_status> health);
+
+}  // namespace troupe::actors
