@@ -1,5 +1,7 @@
 #include "actors/agent_repository.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "actors/errors.hpp"
 #include "domain/clock.hpp"
 
@@ -74,10 +76,16 @@ agent_repo_actor::behavior_type agent_repository(self_ptr self,
         // A turn that finished while an agent of this id was being deleted may
         // have stored a session after the sweep: the new agent must not
         // inherit it. Usually nothing is there and this is one indexed read.
+        // The agent is stored either way, so it is the answer either way.
         auto rp = self->make_response_promise<agent_reply>();
-        self->request(self->state.sessions, caf::infinite, delete_agent_sessions{created->agent.id})
-            .then([=, reply = *created](counted) mutable { rp.deliver(reply); },
-                  [=](caf::error& e) mutable { rp.deliver(e); });
+        auto reply = *created;
+        self->request(self->state.sessions, caf::infinite, delete_agent_sessions{reply.agent.id})
+            .then([=](counted) mutable { rp.deliver(reply); },
+                  [=](caf::error& e) mutable {
+                    spdlog::warn("agent '{}' created, but clearing old sessions under its id failed: {}",
+                                 reply.agent.id, caf::to_string(e));
+                    rp.deliver(reply);
+                  });
         return rp;
       },
       [=](const update_agent& m) {
@@ -115,13 +123,16 @@ agent_repo_actor::behavior_type agent_repository(self_ptr self,
         return rp;
       },
       [=](const get_agent& m) {
-        return guarded<found_agent>(*self->state.health, [&] { return found_agent{self->state.store->get(m.id)}; });
+        return guarded<found_agent>(*self->state.health,
+                                    [&] { return found_agent{self->state.store->get(m.id)}; });
       },
       [=](const list_agents& m) {
-        return guarded<agent_list>(*self->state.health, [&] { return agent_list{self->state.store->list(m.query)}; });
+        return guarded<agent_list>(*self->state.health,
+                                   [&] { return agent_list{self->state.store->list(m.query)}; });
       },
       [=](const count_agents&) {
-        return guarded<counted>(*self->state.health, [&] { return counted{self->state.store->count()}; });
+        return guarded<counted>(*self->state.health,
+                                [&] { return counted{self->state.store->count()}; });
       },
       [=](const subscribe& m) { self->state.scheduler = m.scheduler; },
   };

@@ -83,7 +83,8 @@ session_repo_actor::behavior_type session_repository(
         });
       },
       [=](const list_sessions& m) {
-        return guarded<session_list>(*self->state.health, [&] { return session_list{self->state.store->list(m.query)}; });
+        return guarded<session_list>(*self->state.health,
+                                     [&] { return session_list{self->state.store->list(m.query)}; });
       },
       [=](const delete_session& m) {
         return guarded<deleted>(*self->state.health, [&] {
@@ -94,11 +95,13 @@ session_repo_actor::behavior_type session_repository(
         });
       },
       [=](const delete_agent_sessions& m) {
-        return guarded<counted>(
-            *self->state.health, [&] { return counted{self->state.store->remove_by_agent(m.agent_id).size()}; });
+        return guarded<counted>(*self->state.health, [&] {
+          return counted{self->state.store->remove_by_agent(m.agent_id).size()};
+        });
       },
       [=](const count_sessions&) {
-        return guarded<counted>(*self->state.health, [&] { return counted{self->state.store->count()}; });
+        return guarded<counted>(*self->state.health,
+                                [&] { return counted{self->state.store->count()}; });
       },
       [=](const subscribe& m) { self->state.scheduler = m.scheduler; },
   };
