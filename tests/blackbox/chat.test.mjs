@@ -9,11 +9,11 @@ import {
   contentOf,
   createAgent,
   startServer,
+  user,
   words,
 } from './helpers.mjs';
 
 const T = { timeout: 20000 };
-const user = (content) => ({ role: 'user', content });
 
 let s;
 before(async () => {

@@ -11,13 +11,13 @@ import {
   streamChat,
   streamText,
   uid,
+  user,
   words,
 } from './helpers.mjs';
 
 const T = { timeout: 60000 };
 const SYS = words(SYSTEM_PROMPT);
 const REPLY = words(MOCK_REPLY);
-const user = (content) => ({ role: 'user', content });
 
 let s;
 before(async () => {

@@ -23,6 +23,10 @@ export const DEFAULT_ARGS = [
 ];
 
 export const MOCK_REPLY = 'Test response from mock LLM';
+
+/** Chat messages as clients send them. */
+export const user = (content) => ({ role: 'user', content });
+export const assistant = (content) => ({ role: 'assistant', content });
 export const SYSTEM_PROMPT = 'You are a helpful assistant.';
 
 /** Number of whitespace-separated words, like the test provider counts tokens. */

@@ -6,11 +6,13 @@ import {
   MOCK_REPLY,
   SYSTEM_PROMPT,
   assertError,
+  assistant,
   chat,
   createAgent,
   sleep,
   startServer,
   uid,
+  user,
   words,
 } from './helpers.mjs';
 
@@ -18,8 +20,6 @@ const T = { timeout: 20000 };
 const SYS = words(SYSTEM_PROMPT);
 const REPLY = words(MOCK_REPLY);
 const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const user = (content) => ({ role: 'user', content });
-const assistant = (content) => ({ role: 'assistant', content });
 
 let s;
 before(async () => {

@@ -11,11 +11,11 @@ import {
   startServer,
   streamChat,
   streamText,
+  user,
   words,
 } from './helpers.mjs';
 
 const T = { timeout: 20000 };
-const user = (content) => ({ role: 'user', content });
 const DELTAS = ['Test ', 'response ', 'from ', 'mock ', 'LLM'];
 
 let s;

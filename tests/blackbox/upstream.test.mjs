@@ -14,11 +14,11 @@ import {
   streamText,
   timedStream,
   uid,
+  user,
   writeServices,
 } from './helpers.mjs';
 
 const T = { timeout: 20000 };
-const user = (content) => ({ role: 'user', content });
 
 let fake;
 let s;

@@ -3,10 +3,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeUpstream } from './fake_upstream.mjs';
-import { createAgent, deltaOf, sleep, startServer, timedStream, uid, writeServices } from './helpers.mjs';
+import { createAgent, deltaOf, sleep, startServer, timedStream, uid, user, writeServices } from './helpers.mjs';
 
 const T = { timeout: 20000 };
-const user = (content) => ({ role: 'user', content });
 // "Within one second" plus the scheduling slack of a loaded 2-core CI box.
 const CANCEL_MS = 1300;
 

@@ -16,11 +16,11 @@ import {
   streamChat,
   streamText,
   uid,
+  user,
   writeServices,
 } from './helpers.mjs';
 
 const T = { timeout: 20000 };
-const user = (content) => ({ role: 'user', content });
 
 let fake;
 let s;

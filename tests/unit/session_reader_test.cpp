@@ -16,9 +16,7 @@ BOOST_AUTO_TEST_CASE(a_waking_session_loads_while_the_repository_waits_for_a_com
   testing::temp_dir dir;
   auto path = dir.file("r.db");
   auto stores = storage::open_storage("sqlite:" + path);
-  domain::agent_config a;
-  a.id = a.name = a.template_id = "a";
-  stores.agents->insert(a);
+  testing::add_agent(*stores.agents, "a");
   stores.sessions->append_turn({"asleep", "a", "", 1, 1, 0},
                                {{domain::role::user, "q", 1}, {domain::role::assistant, "r", 2}});
   caf::actor_system_config cfg;

@@ -19,13 +19,6 @@ domain::session_info info(std::string id, std::string agent, std::string user) {
   return {std::move(id), std::move(agent), std::move(user), 1, 1, 0};
 }
 
-// Sessions of an agent that is not stored are dropped when SQLite opens.
-void add_agent(storage::agent_store& s, const std::string& id) {
-  domain::agent_config a;
-  a.id = a.name = a.template_id = id;
-  BOOST_REQUIRE(s.insert(a) == storage::write_status::ok);
-}
-
 // The same contract for every backend.
 struct memory_backend {
   std::unique_ptr<storage::session_store> open() { return std::make_unique<storage::memory_session_store>(); }
@@ -119,7 +112,7 @@ BOOST_AUTO_TEST_CASE(sqlite_commits_a_batch_once_and_survives_reopening) {
   auto spec = "sqlite:" + dir.file("t.db");
   {
     auto stores = storage::open_storage(spec);
-    add_agent(*stores.agents, "a");
+    testing::add_agent(*stores.agents, "a");
     auto& s = stores.sessions;
     std::vector<storage::turn_write> batch;
     for (int i = 0; i < 50; ++i)
@@ -208,7 +201,7 @@ BOOST_AUTO_TEST_CASE(sqlite_start_up_drops_sessions_whose_agent_is_gone) {
   auto spec = "sqlite:" + dir.file("o.db");
   {
     auto stores = storage::open_storage(spec);
-    add_agent(*stores.agents, "kept");
+    testing::add_agent(*stores.agents, "kept");
     stores.sessions->append_turn(info("s1", "kept", ""), {{role::user, "q", 1}});
     stores.sessions->append_turn(info("s2", "gone", ""), {{role::user, "q", 1}});
     stores.sessions->append_turn(info("s3", "gone", ""), {{role::user, "q", 1}});
@@ -237,7 +230,7 @@ BOOST_AUTO_TEST_CASE(tools_open_only_an_existing_troupe_database) {
   BOOST_CHECK_THROW(storage::open_existing_sessions("memory"), storage::storage_error);
   {
     auto stores = storage::open_storage("sqlite:" + dir.file("ok.db"));
-    add_agent(*stores.agents, "a");
+    testing::add_agent(*stores.agents, "a");
     stores.sessions->append_turn(info("s", "a", ""), {{role::user, "q", 1}, {role::assistant, "r", 2}});
   }
   auto d = storage::open_existing_sessions("sqlite:" + dir.file("ok.db"))->dump("s");

@@ -84,10 +84,22 @@ inline turn_with_sink make_turn(const std::string& model, const std::string& ses
 
 }  // namespace troupe::testing
 
+#include <boost/test/unit_test.hpp>
+
 #include <cstdlib>
 #include <filesystem>
 
+#include "storage/agent_store.hpp"
+
 namespace troupe::testing {
+
+// Stores a minimal agent. SQLite drops the sessions of agents it does not
+// hold when it opens, so storage tests that reopen need their agent stored.
+inline void add_agent(storage::agent_store& s, const std::string& id) {
+  domain::agent_config a;
+  a.id = a.name = a.template_id = id;
+  BOOST_REQUIRE(s.insert(a) == storage::write_status::ok);
+}
 
 // A fresh directory under /tmp, removed with the object.
 struct temp_dir {
