@@ -141,22 +141,29 @@ sqlite_query sqlite_db::prepare(const char* sql) {
 
 std::int64_t sqlite_db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 
+bool sqlite_db::has_schema_table() {
+  return prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version';")
+      .step();
+}
+
 int sqlite_db::schema_version() {
-  exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+  if (!has_schema_table()) return 0;
   auto q = prepare("SELECT MAX(version) FROM schema_version;");
   return q.step() && !q.is_null(0) ? static_cast<int>(q.integer(0)) : 0;
 }
 
-void sqlite_db::check_schema() const {
-  auto& self = const_cast<sqlite_db&>(*this);  // cached statements are not part of the state
-  auto found = self.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version';");
-  if (!found.step()) throw storage_error("'" + path_ + "' is not a troupe database");
-  found.reset();
-  auto q = self.prepare("SELECT MAX(version) FROM schema_version;");
-  int version = q.step() && !q.is_null(0) ? static_cast<int>(q.integer(0)) : 0;
+// The version of the schema, refused when a newer build wrote it.
+int sqlite_db::known_schema_version() {
+  int version = schema_version();
   if (version > known_version)
     throw storage_error("database '" + path_ + "' has schema version " + std::to_string(version) +
                         ", newer than this troupe knows (" + std::to_string(known_version) + ")");
+  return version;
+}
+
+void sqlite_db::check_schema() {
+  if (!has_schema_table()) throw storage_error("'" + path_ + "' is not a troupe database");
+  int version = known_schema_version();
   if (version < known_version)
     throw storage_error("database '" + path_ + "' has schema version " + std::to_string(version) +
                         ": start the server on it once to migrate it");
@@ -164,10 +171,8 @@ void sqlite_db::check_schema() const {
 
 void sqlite_db::migrate() {
   sqlite_transaction tx{*this};
-  int version = schema_version();
-  if (version > known_version)
-    throw storage_error("database '" + path_ + "' has schema version " + std::to_string(version) +
-                        ", newer than this troupe knows (" + std::to_string(known_version) + ")");
+  exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+  int version = known_schema_version();
   for (int v = version; v < known_version; ++v) {
     exec(migrations[v]);
     prepare("INSERT INTO schema_version (version) VALUES (?);").bind(1, std::int64_t{v + 1}).run();

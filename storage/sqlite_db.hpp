@@ -84,10 +84,11 @@ class sqlite_db {
 
   // Throws unless the file holds a troupe schema this build can read
   // (for tools that must not change the file).
-  void check_schema() const;
+  void check_schema();
   // Applies the schema migrations this build knows; throws storage_error on a
   // database from a newer build or a file that is not a database.
   void migrate();
+  // 0 for a file without a troupe schema; reads only.
   int schema_version();
   // Deletes sessions (with their messages) whose agent is gone: what a crash
   // between an agent's delete and its sessions' delete leaves behind.
@@ -95,6 +96,9 @@ class sqlite_db {
   std::size_t drop_orphan_sessions();
 
  private:
+  bool has_schema_table();
+  int known_schema_version();
+
   std::string path_;
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<sqlite_statement>> cache_;
