@@ -1,10 +1,7 @@
 #include "actors/session_repository.hpp"
 
-#include <limits>
-
 #include "actors/errors.hpp"
 #include "actors/session_reader.hpp"
-#include "domain/history.hpp"
 
 namespace troupe::actors {
 
@@ -26,8 +23,6 @@ struct session_repo_state {
 };
 
 using self_ptr = session_repo_actor::stateful_pointer<session_repo_state>;
-
-constexpr auto everything = std::numeric_limits<std::size_t>::max();
 
 void commit(self_ptr self) {
   auto& st = self->state;
@@ -77,9 +72,8 @@ session_repo_actor::behavior_type session_repository(
       [=](commit_pending) { commit(self); },
       [=](const get_session& m) {
         return guarded<session_detail>(*self->state.health, [&] {
-          auto& s = *self->state.store;
-          auto info = s.get(m.id);
-          return session_detail{info, info ? s.history(m.id, everything) : domain::message_list{}};
+          auto d = self->state.store->dump(m.id);
+          return d ? session_detail{std::move(d->info), std::move(d->messages)} : session_detail{};
         });
       },
       [=](const list_sessions& m) {
