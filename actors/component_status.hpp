@@ -6,21 +6,12 @@
 #include <mutex>
 #include <string>
 
-namespace troupe::actors {
+#include "domain/service_codec.hpp"
 
-struct component_health {
-  std::string last_error;          // empty: none since start
-  std::int64_t last_error_ms = 0;  // wall clock
-  std::int64_t last_success_ms = 0;
-};
+namespace troupe::actors {
 
 class component_status {
  public:
-  // Failing: the last error came after the last success.
-  bool failing() const {
-    auto s = snapshot();
-    return !s.last_error.empty() && s.last_error_ms >= s.last_success_ms;
-  }
   void record_error(std::string message, std::int64_t at_ms) {
     std::lock_guard<std::mutex> g{mu_};
     s_.last_error = std::move(message);
@@ -28,7 +19,7 @@ class component_status {
   }
   // On every answered call: a plain atomic store, no lock on the hot path.
   void record_success(std::int64_t at_ms) { last_success_ms_.store(at_ms, std::memory_order_relaxed); }
-  component_health snapshot() const {
+  domain::component_health snapshot() const {
     std::lock_guard<std::mutex> g{mu_};
     auto s = s_;
     s.last_success_ms = last_success_ms_.load(std::memory_order_relaxed);
@@ -37,7 +28,7 @@ class component_status {
 
  private:
   mutable std::mutex mu_;
-  component_health s_;
+  domain::component_health s_;
   std::atomic<std::int64_t> last_success_ms_{0};
 };
 

@@ -17,7 +17,18 @@ void write_time_or_null(rapidjson::Writer<rapidjson::StringBuffer>& w, std::int6
     w.String(iso8601(ms));
 }
 
-// "error" while the latest outcome was a failure, else "ok".
+void write_outcomes(rapidjson::Writer<rapidjson::StringBuffer>& w, const component_health& c) {
+  w.Key("last_error");
+  if (c.last_error.empty())
+    w.Null();
+  else
+    w.String(c.last_error);
+  w.Key("last_error_at");
+  write_time_or_null(w, c.last_error_ms);
+  w.Key("last_success_at");
+  write_time_or_null(w, c.last_success_ms);
+}
+
 void write_provider(rapidjson::Writer<rapidjson::StringBuffer>& w, const provider_health& p) {
   w.StartObject();
   w.Key("type");
@@ -26,16 +37,8 @@ void write_provider(rapidjson::Writer<rapidjson::StringBuffer>& w, const provide
   if (!p.implemented)
     w.String("not_implemented");
   else
-    w.String(p.last_error_ms > p.last_success_ms ? "error" : "ok");
-  w.Key("last_error");
-  if (p.last_error.empty())
-    w.Null();
-  else
-    w.String(p.last_error);
-  w.Key("last_error_at");
-  write_time_or_null(w, p.last_error_ms);
-  w.Key("last_success_at");
-  write_time_or_null(w, p.last_success_ms);
+    w.String(p.health.failing() ? "error" : "ok");
+  write_outcomes(w, p.health);
   w.EndObject();
 }
 }  // namespace
@@ -61,7 +64,9 @@ std::string encode_health(const health_view& h) {
   auto& w = out.w;
   w.StartObject();
   // Serving, but what it stores now fails: a 503 per write until it recovers.
-  bool storage_failing = !h.storage_error.empty();
+  bool storage_failing = h.storage_health.failing();
+  auto storage = h.storage_health;
+  if (!storage_failing) storage.last_error.clear(), storage.last_error_ms = 0;
   w.Key("status");
   w.String(storage_failing ? "degraded" : "healthy");
   w.Key("version");
@@ -78,15 +83,7 @@ std::string encode_health(const health_view& h) {
   w.String(storage_failing ? "error" : "ok");
   w.Key("backend");
   w.String(h.storage);
-  w.Key("last_error");
-  if (storage_failing)
-    w.String(h.storage_error);
-  else
-    w.Null();
-  w.Key("last_error_at");
-  write_time_or_null(w, storage_failing ? h.storage_error_ms : 0);
-  w.Key("last_success_at");
-  write_time_or_null(w, h.storage_success_ms);
+  write_outcomes(w, storage);
   w.Key("stored_sessions");
   w.Uint64(h.counts.stored_sessions);
   w.EndObject();

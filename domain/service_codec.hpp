@@ -9,13 +9,20 @@ namespace troupe::domain {
 std::string encode_root();
 std::string encode_ping();
 
+// A component's recent outcomes (a provider, the storage).
+struct component_health {
+  std::string last_error;           // empty: none since start
+  std::int64_t last_error_ms = 0;   // wall clock, ms since the epoch
+  std::int64_t last_success_ms = 0;
+  // The latest outcome was a failure.
+  bool failing() const { return !last_error.empty() && last_error_ms > last_success_ms; }
+};
+
 struct provider_health {
   std::string name;
   std::string type;
   bool implemented = false;
-  std::string last_error;           // empty: none since start
-  std::int64_t last_error_ms = 0;   // wall clock, ms since the epoch
-  std::int64_t last_success_ms = 0;
+  component_health health;
 };
 
 // What the runtime counts (the scheduler gathers them).
@@ -34,11 +41,7 @@ struct health_view {
   std::uint64_t max_live_sessions = 0;
   std::int64_t inflight_requests = 0;
   std::string storage;
-  // The storage's last failure (empty: none since start or since its last
-  // success) and when it last wrote successfully.
-  std::string storage_error;
-  std::int64_t storage_error_ms = 0;
-  std::int64_t storage_success_ms = 0;
+  component_health storage_health;  // its last error shows only while failing
   std::vector<provider_health> providers;
 };
 std::string encode_health(const health_view& h);

@@ -16,18 +16,11 @@ void add_service_routes(router& r, const api_context& ctx) {
     view.uptime_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
     view.storage = ctx.opts.storage;
-    auto st = ctx.rt.storage_health->snapshot();
-    if (ctx.rt.storage_health->failing()) {
-      view.storage_error = st.last_error;
-      view.storage_error_ms = st.last_error_ms;
-    }
-    view.storage_success_ms = st.last_success_ms;
+    view.storage_health = ctx.rt.storage_health->snapshot();
     view.max_live_sessions = ctx.opts.max_live_sessions;
     view.inflight_requests = ctx.inflight->n.load() - 1;  // not counting this one
     for (auto& [name, p] : ctx.rt.providers->entries) {
-      auto s = p.status->snapshot();
-      view.providers.push_back({name, p.config.type, static_cast<bool>(p.actor), s.last_error,
-                                s.last_error_ms, s.last_success_ms});
+      view.providers.push_back({name, p.config.type, static_cast<bool>(p.actor), p.status->snapshot()});
     }
     auto sink = x.sink;
     ask(ctx, ctx.rt.scheduler, actors::health_query{}, sink,

@@ -10,7 +10,7 @@ using troupe::testing::parse_json;
 BOOST_AUTO_TEST_CASE(health_is_healthy_while_storage_works) {
   health_view h;
   h.storage = "sqlite:x.db";
-  h.storage_success_ms = 1764000000000;
+  h.storage_health.last_success_ms = 1764000000000;
   auto d = parse_json(encode_health(h));
   BOOST_TEST(d["status"].GetString() == std::string("healthy"));
   auto& st = d["checks"]["storage"];
@@ -22,8 +22,8 @@ BOOST_AUTO_TEST_CASE(health_is_healthy_while_storage_works) {
 BOOST_AUTO_TEST_CASE(health_is_degraded_while_storage_fails) {
   health_view h;
   h.storage = "sqlite:x.db";
-  h.storage_error = "disk I/O error";
-  h.storage_error_ms = 1764000000000;
+  h.storage_health.last_error = "disk I/O error";
+  h.storage_health.last_error_ms = 1764000000000;
   auto d = parse_json(encode_health(h));
   BOOST_TEST(d["status"].GetString() == std::string("degraded"));
   auto& st = d["checks"]["storage"];

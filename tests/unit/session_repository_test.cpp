@@ -58,14 +58,14 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
                    BOOST_TEST(actors::to_api_error(e).status == 503, caf::to_string(e));
                  });
     // Health shows the failure until a write succeeds again.
-    BOOST_TEST(health->failing());
+    BOOST_TEST(health->snapshot().failing());
     BOOST_TEST(health->snapshot().last_error.find("locked") != std::string::npos,
                health->snapshot().last_error);
     blocker.exec("ROLLBACK;");
     BOOST_TEST(!store->get("s"));
     self->request(repo, 20s, actors::store_turn{info, {{domain::role::user, "q", 1}}})
         .receive([](const actors::stored&) {}, [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
-    BOOST_TEST(!health->failing());
+    BOOST_TEST(!health->snapshot().failing());
     self->send_exit(repo, caf::exit_reason::user_shutdown);
   }
   BOOST_TEST(store->get("s").has_value());
