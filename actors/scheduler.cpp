@@ -28,14 +28,23 @@ struct scheduler_state {
 
 using self_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
 
-// Stops a live session on purpose; turns it still holds are answered with `why`.
-void stop_session(self_ptr self, const std::string& id, const caf::error& why) {
+// Drops a session's entry if it is still `actor` (its down message may come
+// later or never matter), so the next turn starts a fresh one.
+void forget_session(self_ptr self, const std::string& id, const caf::actor_addr& actor) {
   auto& st = self->state;
   auto* e = st.sessions.find(id);
-  if (!e) return;
-  st.monitored.erase(e->actor.address());
-  self->send_exit(e->actor, why);
+  if (!e || e->actor.address() != actor) return;
+  st.monitored.erase(actor);
   st.sessions.erase(id);
+}
+
+// Stops a live session on purpose; turns it still holds are answered with `why`.
+void stop_session(self_ptr self, const std::string& id, const caf::error& why) {
+  auto* e = self->state.sessions.find(id);
+  if (!e) return;
+  auto actor = e->actor;
+  forget_session(self, id, actor.address());
+  self->send_exit(actor, why);
 }
 
 // An agent actor that failed is forgotten at once (its down message may come
@@ -83,11 +92,7 @@ void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
           [=](caf::error& e) {
             // The session actor died with this turn running or queued: forget
             // it before answering, so a retry at once starts a fresh one.
-            auto& st = self->state;
-            if (auto* live = st.sessions.find(id); live && live->actor.address() == addr) {
-              st.monitored.erase(addr);
-              st.sessions.erase(id);
-            }
+            forget_session(self, id, addr);
             reply->fail(domain::internal_error("the session failed: " + caf::to_string(e)));
           });
 }
@@ -162,11 +167,10 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
       [=](const agent_removed& m) {
         auto& st = self->state;
         auto gone = domain::not_found("agent '" + m.id + "' was deleted", "agent_not_found", "model");
-        auto it = st.agents.find(m.id);
-        if (it != st.agents.end()) {
-          st.monitored.erase(it->second.address());
-          self->send_exit(it->second, to_caf_error(gone));
-          st.agents.erase(it);
+        if (auto it = st.agents.find(m.id); it != st.agents.end()) {
+          auto actor = it->second;
+          forget_agent(self, m.id, actor);
+          self->send_exit(actor, to_caf_error(gone));
         }
         for (auto& id : st.sessions.of_agent(m.id)) stop_session(self, id, to_caf_error(gone));
       },
