@@ -106,13 +106,16 @@ transfer_end end_of(const transfer& t, CURLcode rc) {
 }  // namespace
 
 struct curl_loop::impl {
+  // Handed over by other threads, added to the multi handle by the I/O thread.
+  using queued_transfers = std::vector<std::pair<http_post, std::shared_ptr<http_exchange>>>;
+
   CURLM* multi = nullptr;
   int epfd = -1;
   int wakefd = -1;
   std::thread thread;
 
   std::mutex mu;  // guards queue and stopping
-  std::vector<std::pair<http_post, std::shared_ptr<http_exchange>>> queue;
+  queued_transfers queue;
   bool stopping = false;
 
   // I/O thread only:
@@ -237,7 +240,7 @@ struct curl_loop::impl {
 
   // Takes the queued transfers; false once the loop should stop.
   bool take_queue() {
-    std::vector<std::pair<http_post, std::shared_ptr<http_exchange>>> q;
+    queued_transfers q;
     {
       std::lock_guard<std::mutex> g{mu};
       if (stopping) return false;
@@ -286,7 +289,7 @@ struct curl_loop::impl {
     }
     while (!active.empty())
       finish(active.begin()->first, {transfer_end::kind::aborted, "the server is stopping"});
-    std::vector<std::pair<http_post, std::shared_ptr<http_exchange>>> q;
+    queued_transfers q;
     {
       std::lock_guard<std::mutex> g{mu};
       q.swap(queue);
