@@ -127,12 +127,12 @@ std::string encode_completion(const completion_meta& m, std::string_view content
   w.Key("role");
   w.String("assistant");
   w.Key("content");
-  w.String(content.data(), static_cast<rapidjson::SizeType>(content.size()));
+  write_string(w, content);
   w.EndObject();
   w.Key("logprobs");
   w.Null();
   w.Key("finish_reason");
-  w.String(finish_reason.data(), static_cast<rapidjson::SizeType>(finish_reason.size()));
+  write_string(w, finish_reason);
   w.EndObject();
   w.EndArray();
   write_usage(w, u);
@@ -158,7 +158,7 @@ std::string sse_content_chunk(const completion_meta& m, std::string_view text) {
       m,
       [text](writer& w) {
         w.Key("content");
-        w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+        write_string(w, text);
       },
       nullptr, nothing);
 }

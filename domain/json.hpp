@@ -36,6 +36,11 @@ struct json_out {
   std::string str() const { return std::string(buf.GetString(), buf.GetSize()); }
 };
 
+// A string value that need not end in NUL (and may hold one).
+inline void write_string(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
 // {"message","type","param","code"}
 void write_error_object(rapidjson::Writer<rapidjson::StringBuffer>& w, const api_error& e);
 

@@ -8,10 +8,6 @@ namespace {
 
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void write_string(writer& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
 template <class T>
 void write_optional(writer& w, const char* key, const std::optional<T>& v) {
   if (!v) return;
