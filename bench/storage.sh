@@ -9,7 +9,8 @@ BIN=${TROUPE_BIN:-build/troupe}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source bench/lib.sh
+PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 SERVER=
 trap 'stop_server; rm -rf "$WORK"' EXIT
@@ -24,20 +25,20 @@ start_server() {  # extra flags
 stop_server() { [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }; SERVER=; }
 rss_kib() { awk '/VmRSS/ {print $2}' /proc/"$SERVER"/status; }
 metric() { curl -s "$URL/v1/health" | python3 -c "import json,sys; print(json.load(sys.stdin)['metrics']['$1'])"; }
-chat_wrk() {  # connections, then env for chat.lua; prints "req/s p50 p99"
-  local c=$1; shift
-  env "$@" wrk -t1 -c"$c" -d"$DURATION" --latency -s bench/chat.lua "$URL/v1/chat/completions" |
-    awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {printf "%10s %10s %10s", r, p50, p99}'
+chat_row() {  # name, connections, then env for chat.lua; prints one wrk_row
+  local name=$1 c=$2; shift 2
+  (export "$@"; ROW_WIDTH=48 wrk_row "$name" -t1 -c"$c" -d"$DURATION" -s bench/chat.lua \
+    "$URL/v1/chat/completions")
 }
 
 echo "machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | xargs)"
 echo "troupe:  $($BIN --version)  wrk: 1 thread, $DURATION each"
-printf "%-48s %10s %10s %10s\n" scenario "req/s" p50 p99
+printf "%-48s %12s %10s %10s\n" scenario "req/s" p50 p99
 
 for storage in memory "sqlite:$WORK/turns.db"; do
   start_server --storage="$storage"
-  printf "%-48s %s\n" "chat, 1000 sessions, $CONNECTIONS conn, ${storage%%:*}" \
-    "$(chat_wrk "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=1000)"
+  chat_row "chat, 1000 sessions, $CONNECTIONS conn, ${storage%%:*}" "$CONNECTIONS" \
+    BENCH_MODE=pool BENCH_SESSIONS=1000
   stop_server
 done
 
@@ -47,7 +48,7 @@ rss_per_session() {  # label, --max-live-sessions, the health metric to divide b
   start_server --storage="sqlite:$WORK/rss-$2.db" --max-live-sessions="$2"
   local before n
   before=$(rss_kib)
-  printf "%-48s %s\n" "$1" "$(chat_wrk "$CONNECTIONS" BENCH_MODE=unique)"
+  chat_row "$1" "$CONNECTIONS" BENCH_MODE=unique
   n=$(metric "$3")
   echo "  RSS per ${3%%_*} session: $(( ($(rss_kib) - before) * 1024 / n )) bytes ($n ${3%%_*}, $(metric live_sessions) live)"
   stop_server
@@ -57,12 +58,11 @@ rss_per_session "new session per turn, 100 live at most" 100 stored_sessions
 
 # Waking up: 5000 sessions, 100 live at most, so nearly every turn wakes one.
 start_server --storage="sqlite:$WORK/wake.db" --max-live-sessions=100
-chat_wrk "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=5000 >/dev/null  # create them
-printf "%-48s %s\n" "turns waking sleeping sessions, $CONNECTIONS conn" \
-  "$(chat_wrk "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=5000)"
-printf "%-48s %s\n" "turns waking sleeping sessions, 1 conn" \
-  "$(chat_wrk 1 BENCH_MODE=pool BENCH_SESSIONS=5000)"
+chat_row create "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=5000 >/dev/null
+chat_row "turns waking sleeping sessions, $CONNECTIONS conn" "$CONNECTIONS" \
+  BENCH_MODE=pool BENCH_SESSIONS=5000
+chat_row "turns waking sleeping sessions, 1 conn" 1 BENCH_MODE=pool BENCH_SESSIONS=5000
 stop_server
 start_server --storage="sqlite:$WORK/wake.db" --max-live-sessions=100000
-chat_wrk "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=5000 >/dev/null  # all awake
-printf "%-48s %s\n" "same 5000 sessions all live, 1 conn" "$(chat_wrk 1 BENCH_MODE=pool BENCH_SESSIONS=5000)"
+chat_row awake "$CONNECTIONS" BENCH_MODE=pool BENCH_SESSIONS=5000 >/dev/null  # all awake
+chat_row "same 5000 sessions all live, 1 conn" 1 BENCH_MODE=pool BENCH_SESSIONS=5000
