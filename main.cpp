@@ -8,8 +8,8 @@
 
 #include "actors/runtime.hpp"
 #include "actors/seed_agents.hpp"
-#include "domain/server_options.hpp"
-#include "domain/session_info.hpp"
+#include "domain/service/server_options.hpp"
+#include "domain/chat/session_info.hpp"
 #include "http/server.hpp"
 
 namespace {

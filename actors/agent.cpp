@@ -3,7 +3,7 @@
 #include <unordered_map>
 
 #include "actors/errors.hpp"
-#include "domain/templates.hpp"
+#include "domain/agents/templates.hpp"
 
 namespace troupe::actors {
 

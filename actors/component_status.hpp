@@ -6,7 +6,7 @@
 #include <mutex>
 #include <string>
 
-#include "domain/service_codec.hpp"
+#include "domain/service/service_codec.hpp"
 
 namespace troupe::actors {
 

@@ -4,7 +4,7 @@
 // a dead actor) map onto the same envelope.
 #include <caf/error.hpp>
 
-#include "domain/api_error.hpp"
+#include "domain/core/api_error.hpp"
 
 namespace troupe::actors {
 
@@ -24,7 +24,7 @@ bool is_actor_failure(const caf::error& e);
 #include <fmt/format.h>
 
 #include "actors/component_status.hpp"
-#include "domain/clock.hpp"
+#include "domain/core/clock.hpp"
 
 #include "storage/agent_store.hpp"
 

@@ -11,12 +11,13 @@
 #include <vector>
 
 #include "actors/turn_reply.hpp"
-#include "domain/agent_codec.hpp"
-#include "domain/agent_config.hpp"
-#include "domain/completion_request.hpp"
-#include "domain/prompt.hpp"
-#include "domain/service_codec.hpp"
-#include "domain/session_info.hpp"
+#include "domain/agents/agent_codec.hpp"
+#include "domain/agents/agent_patch.hpp"
+#include "domain/agents/agent_config.hpp"
+#include "domain/openai/completion_request.hpp"
+#include "domain/chat/prompt.hpp"
+#include "domain/service/service_codec.hpp"
+#include "domain/chat/session_info.hpp"
 
 namespace troupe::actors {
 

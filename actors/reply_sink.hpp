@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "domain/api_error.hpp"
+#include "domain/core/api_error.hpp"
 
 namespace troupe::actors {
 

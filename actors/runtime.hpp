@@ -7,7 +7,7 @@
 #include "actors/providers/provider_directory.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/session.hpp"
-#include "domain/services_config.hpp"
+#include "domain/service/services_config.hpp"
 #include "storage/storage_factory.hpp"
 
 namespace troupe::actors {

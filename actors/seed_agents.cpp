@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "actors/errors.hpp"
-#include "domain/json.hpp"
+#include "domain/core/json.hpp"
 
 namespace troupe::actors {
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "actors/messages.hpp"
-#include "domain/services_config.hpp"
+#include "domain/service/services_config.hpp"
 
 namespace troupe::actors {
 

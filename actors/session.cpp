@@ -3,7 +3,7 @@
 #include <deque>
 
 #include "actors/errors.hpp"
-#include "domain/clock.hpp"
+#include "domain/core/clock.hpp"
 
 namespace troupe::actors {
 

@@ -1,7 +1,7 @@
 #include "actors/session_reader.hpp"
 
 #include "actors/errors.hpp"
-#include "domain/history.hpp"
+#include "domain/chat/history.hpp"
 
 namespace troupe::actors {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "actors/reply_sink.hpp"
-#include "domain/completion_codec.hpp"
+#include "domain/openai/completion_codec.hpp"
 
 namespace troupe::actors {
 

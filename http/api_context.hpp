@@ -5,8 +5,8 @@
 
 #include "actors/errors.hpp"
 #include "actors/runtime.hpp"
-#include "domain/server_options.hpp"
-#include "domain/services_config.hpp"
+#include "domain/service/server_options.hpp"
+#include "domain/service/services_config.hpp"
 #include "http/connection_watch.hpp"
 #include "http/http_sink.hpp"
 #include "http/router.hpp"

@@ -1,4 +1,4 @@
-#include "domain/http_rules.hpp"
+#include "domain/service/http_rules.hpp"
 #include "http/api_context.hpp"
 
 namespace troupe::http {

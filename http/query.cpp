@@ -1,6 +1,7 @@
 #include "http/query.hpp"
 
-#include "domain/agent_codec.hpp"
+#include "domain/agents/agent_codec.hpp"
+#include "domain/core/query_params.hpp"
 
 namespace troupe::http {
 

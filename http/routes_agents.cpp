@@ -1,7 +1,8 @@
 // /v1/agents and /v1/models (an agent is a model to OpenAI clients).
 #include <limits>
 
-#include "domain/agent_codec.hpp"
+#include "domain/agents/agent_codec.hpp"
+#include "domain/agents/agent_patch.hpp"
 #include "http/api_context.hpp"
 #include "http/query.hpp"
 

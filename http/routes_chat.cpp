@@ -1,6 +1,6 @@
 // POST /v1/chat/completions: parse and validate here, then hand the turn to
 // the scheduler and return; the session actor writes the reply.
-#include "domain/completion_request.hpp"
+#include "domain/openai/completion_request.hpp"
 #include "http/api_context.hpp"
 
 namespace troupe::http {

@@ -1,6 +1,6 @@
 // GET /, /ping, /v1/health, /v1/templates[/{id}], /v1/schema
-#include "domain/service_codec.hpp"
-#include "domain/templates.hpp"
+#include "domain/service/service_codec.hpp"
+#include "domain/agents/templates.hpp"
 #include "http/api_context.hpp"
 
 namespace troupe::http {

@@ -1,5 +1,5 @@
 // /v1/sessions: the server-side conversations.
-#include "domain/session_info.hpp"
+#include "domain/chat/session_info.hpp"
 #include "http/api_context.hpp"
 #include "http/query.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "domain/http_rules.hpp"
+#include "domain/service/http_rules.hpp"
 
 namespace troupe::http {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "domain/agent_codec.hpp"
-#include "domain/agent_config.hpp"
+#include "domain/agents/agent_codec.hpp"
+#include "domain/agents/agent_config.hpp"
 
 namespace troupe::storage {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "domain/chat_message.hpp"
-#include "domain/session_info.hpp"
+#include "domain/chat/chat_message.hpp"
+#include "domain/chat/session_info.hpp"
 
 namespace troupe::storage {
 

@@ -7,8 +7,8 @@
 
 #include "actors/errors.hpp"
 #include "actors/providers/upstream_call.hpp"
-#include "domain/clock.hpp"
-#include "domain/upstream_request.hpp"
+#include "domain/core/clock.hpp"
+#include "domain/upstream/upstream_request.hpp"
 
 namespace troupe::actors::detail {
 // I/O thread → provider: an attempt of call `call` ended.

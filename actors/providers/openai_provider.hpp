@@ -9,7 +9,7 @@
 #include "actors/messages.hpp"
 #include "actors/providers/curl_loop.hpp"
 #include "actors/component_status.hpp"
-#include "domain/services_config.hpp"
+#include "domain/service/services_config.hpp"
 
 namespace troupe::actors {
 

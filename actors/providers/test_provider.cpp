@@ -3,7 +3,7 @@
 #include <chrono>
 #include <unordered_map>
 
-#include "domain/clock.hpp"
+#include "domain/core/clock.hpp"
 
 namespace troupe::actors::detail {
 // Self-message that paces a slow call: emit the next token of call `call`.

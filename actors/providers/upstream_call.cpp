@@ -1,6 +1,6 @@
 #include "actors/providers/upstream_call.hpp"
 
-#include "domain/clock.hpp"
+#include "domain/core/clock.hpp"
 
 namespace troupe::actors {
 

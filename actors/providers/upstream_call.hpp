@@ -10,8 +10,8 @@
 
 #include "actors/providers/curl_loop.hpp"
 #include "actors/turn_reply.hpp"
-#include "domain/upstream_policy.hpp"
-#include "domain/upstream_reply.hpp"
+#include "domain/upstream/upstream_policy.hpp"
+#include "domain/upstream/upstream_reply.hpp"
 
 namespace troupe::actors {
 

@@ -3,7 +3,9 @@
 
 #include <rapidjson/document.h>
 
-#include "domain/agent_codec.hpp"
+#include "domain/agents/agent_codec.hpp"
+#include "domain/core/query_params.hpp"
+#include "domain/agents/agent_patch.hpp"
 
 using namespace troupe::domain;
 

@@ -2,7 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 
-#include "domain/completion_codec.hpp"
+#include "domain/openai/completion_codec.hpp"
 #include "json_support.hpp"
 
 using namespace troupe::domain;

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE completion_request
 #include <boost/test/unit_test.hpp>
 
-#include "domain/completion_request.hpp"
+#include "domain/openai/completion_request.hpp"
 
 using namespace troupe::domain;
 

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE config_field
 #include <boost/test/unit_test.hpp>
 
-#include "domain/config_field.hpp"
+#include "domain/agents/config_field.hpp"
 
 using namespace troupe::domain;
 

@@ -1,8 +1,8 @@
 #define BOOST_TEST_MODULE history
 #include <boost/test/unit_test.hpp>
 
-#include "domain/history.hpp"
-#include "domain/prompt.hpp"
+#include "domain/chat/history.hpp"
+#include "domain/chat/prompt.hpp"
 
 using namespace troupe::domain;
 

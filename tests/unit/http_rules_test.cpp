@@ -1,9 +1,9 @@
 #define BOOST_TEST_MODULE http_rules
 #include <boost/test/unit_test.hpp>
 
-#include "domain/http_rules.hpp"
-#include "domain/ids.hpp"
-#include "domain/server_options.hpp"
+#include "domain/service/http_rules.hpp"
+#include "domain/core/ids.hpp"
+#include "domain/service/server_options.hpp"
 
 using namespace troupe::domain;
 

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE service_codec
 #include <boost/test/unit_test.hpp>
 
-#include "domain/service_codec.hpp"
+#include "domain/service/service_codec.hpp"
 #include "json_support.hpp"
 
 using namespace troupe::domain;

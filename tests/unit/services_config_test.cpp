@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "domain/services_config.hpp"
+#include "domain/service/services_config.hpp"
 
 using namespace troupe::domain;
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "domain/sse_parser.hpp"
+#include "domain/upstream/sse_parser.hpp"
 
 using namespace troupe::domain;
 

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE upstream_policy
 #include <boost/test/unit_test.hpp>
 
-#include "domain/upstream_policy.hpp"
+#include "domain/upstream/upstream_policy.hpp"
 
 using namespace troupe::domain;
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "domain/upstream_reply.hpp"
+#include "domain/upstream/upstream_reply.hpp"
 
 using namespace troupe::domain;
 

@@ -3,7 +3,7 @@
 
 #include <rapidjson/document.h>
 
-#include "domain/upstream_request.hpp"
+#include "domain/upstream/upstream_request.hpp"
 #include "json_support.hpp"
 
 using namespace troupe::domain;

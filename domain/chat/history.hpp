@@ -1,0 +1,39 @@
+#pragma once
+// How a turn's context is built from a session's stored conversation.
+#include <cstddef>
+
+#include "domain/agents/agent_config.hpp"
+#include "domain/chat/chat_message.hpp"
+
+namespace troupe::domain {
+
+// The most history an agent may see (historyLength's upper bound), and so
+// the most a live session keeps in memory.
+inline constexpr std::size_t max_history_window = 1000;
+
+// Index into `incoming` where the messages new to this session begin,
+// looking at incoming[from, end). A client that resends the whole
+// conversation sends the stored history first: when incoming[from, end)
+// starts with the stored conversation, only the tail after it is new (none
+// when it is exactly the stored conversation: the model answers the history
+// as it stands). Otherwise everything from `from` on is new.
+// `held` is the newest part of the stored conversation (a live session keeps
+// a bounded window), `stored_count` its full length; the resend is
+// recognised by that length and the held messages at their position.
+std::size_t new_messages_begin(const message_list& held, std::size_t stored_count,
+                               const message_list& incoming, std::size_t from = 0);
+
+// The slice of `stored` the agent sees: the newest `history_length` messages,
+// or none when the conversation is not continuous. Returned as [begin, end).
+struct history_window {
+  std::size_t begin = 0, end = 0;
+  std::size_t size() const { return end - begin; }
+};
+history_window window_of(std::size_t stored_count, const conversation_config& cfg);
+
+// Splits leading system messages off a request: they are instructions for
+// this turn (placed after the agent's prompt), not part of the stored
+// conversation. Returns the index of the first non-system message.
+std::size_t leading_system_count(const message_list& incoming);
+
+}  // namespace troupe::domain

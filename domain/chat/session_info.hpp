@@ -1,0 +1,32 @@
+#pragma once
+// A stored conversation and the JSON of /v1/sessions.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/chat/chat_message.hpp"
+
+namespace troupe::domain {
+
+struct session_info {
+  std::string id;
+  std::string agent_id;
+  std::string user_id;  // the owner; empty: anonymous
+  std::int64_t created_at_ms = 0;
+  std::int64_t last_activity_ms = 0;
+  std::int64_t message_count = 0;
+};
+
+struct session_query {
+  std::string agent_id;
+  std::string user_id;
+  std::int64_t limit = 100;
+  std::int64_t offset = 0;
+};
+bool matches(const session_query& q, const session_info& s);
+
+std::string encode_session_list(const std::vector<session_info>& sessions);
+std::string encode_session_detail(const session_info& s, const message_list& messages);
+
+}  // namespace troupe::domain

@@ -1,0 +1,46 @@
+#pragma once
+// The services file: LLM providers an agent can use.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/upstream/upstream_policy.hpp"
+
+namespace troupe::domain {
+
+struct provider_config {
+  std::string name;
+  std::string type;  // "test" or "openai" (any OpenAI-compatible server)
+  std::string model;
+  std::string base_url;  // "openai": default https://api.openai.com/v1
+  std::string api_key;   // "openai": sent as a Bearer token when not empty
+  std::optional<double> temperature;
+  std::optional<std::int64_t> max_tokens;
+  double timeout_s = 60;  // "openai": longest wait for an answer (and between stream chunks)
+  std::string fallback;   // tried when this provider fails before its first token
+  retry_policy retry;     // "retries", "retry_base_ms"
+  // "test" provider only:
+  std::string reply = "Test response from mock LLM";
+  std::int64_t first_token_ms = 0;
+  std::int64_t token_interval_ms = 0;
+};
+
+struct services_config {
+  std::map<std::string, provider_config> providers;
+  std::string default_provider;
+
+  const provider_config* find(std::string_view name) const;
+  // llm_config_id, else the default provider.
+  const provider_config* resolve(std::string_view llm_config_id) const;
+};
+
+// ${VAR} and ${VAR:-default} from the environment; unset ${VAR} is "".
+std::string expand_env(std::string_view text);
+
+// Throws std::runtime_error with a one-line reason.
+services_config parse_services(std::string_view json_text);
+services_config load_services(const std::string& path);
+
+}  // namespace troupe::domain
