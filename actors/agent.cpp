@@ -81,28 +81,33 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
                   "', which this server does not implement yet",
               "model"));
         llm_call call;
-        call.prompt.system_prompt = cfg.system_prompt;
+        call.prompt.system_prompt.content = cfg.system_prompt;
         call.prompt.request = in.request;
         call.prompt.instructions_end = in.instructions_end;
-        // Without continuity the model sees what the client sent, all of it:
-        // a resent conversation is its only context (storage still keeps
-        // only the new tail).
-        call.prompt.new_begin = cfg.conversation.continuous ? in.new_begin : in.instructions_end;
+        // The model sees everything the client sent; the stored history goes
+        // in front of it only when the client did not resend it itself.
+        call.prompt.new_begin = in.instructions_end;
         call.prompt.history = in.history;
-        call.prompt.window = domain::window_of(in.history->size(), cfg.conversation);
+        if (!in.resent)
+          call.prompt.window = domain::window_of(*in.history, cfg.conversation,
+                                                 in.request->messages, in.instructions_end);
         call.params = effective_params(in.request->params, cfg, provider->config);
         call.reply = in.reply;
         auto prefix = st.settings.response_prefix;
-        if (!prefix.empty()) in.reply->delta(prefix);
+        if (!prefix.empty()) in.reply->set_content_prefix(prefix);
         auto rp = self->make_response_promise<llm_result>();
         auto id = st.next_call++;
         st.pending.emplace(id, rp);
         self->request(provider->actor, caf::infinite, std::move(call))
             .then(
                 [=](llm_result& r) {
-                  if (!prefix.empty()) {
-                    r.content.insert(0, prefix);
-                    r.usage.completion_tokens += domain::count_words(prefix);
+                  // The prefix leads the reply's text (a reply of only tool
+                  // calls has none, and gets none).
+                  auto& m = r.first().message;
+                  if (!prefix.empty() && m.kind == domain::content_kind::text &&
+                      !m.content.empty()) {
+                    m.content.insert(0, prefix);
+                    r.tokens.completion_tokens += domain::count_words(prefix);
                   }
                   answer(self, id, std::move(r));
                 },

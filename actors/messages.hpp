@@ -14,6 +14,7 @@
 #include "domain/agents/agent_codec.hpp"
 #include "domain/agents/agent_patch.hpp"
 #include "domain/agents/agent_config.hpp"
+#include "domain/chat/conversation_hash.hpp"
 #include "domain/openai/completion_request.hpp"
 #include "domain/chat/prompt.hpp"
 #include "domain/service/service_codec.hpp"
@@ -27,12 +28,36 @@ namespace troupe::actors {
 struct chat_turn {
   std::shared_ptr<const domain::completion_request> request;
   std::shared_ptr<turn_reply> reply;
+  // The session it runs in: the request's, or one found by its resent
+  // conversation (then `continues` is how many stored messages it resent).
+  std::string session_id;
+  bool fresh = false;  // a new id: nothing to load
+  std::optional<std::size_t> continues;
+  // Prefixes of a resent conversation a stored session may hold (stateless
+  // clients: no session id, the whole conversation each time).
+  std::vector<domain::conversation_prefix> candidates;
 };
 
 // Session → scheduler when a turn is over.
 struct turn_done {
   bool ok = false;
   bool agent_failed = false;  // the agent actor died with the turn: do not route to it again
+  bool dormant = false;       // the session holds nothing stored (store: false): it may stop
+  // The session no longer holds the conversation the turn was matched to
+  // (a concurrent turn moved it on): the turn goes to a new session instead.
+  std::optional<chat_turn> bounced;
+
+  static turn_done success(bool dormant = false) {
+    turn_done d;
+    d.ok = true;
+    d.dormant = dormant;
+    return d;
+  }
+  static turn_done failure(bool agent_failed = false) {
+    turn_done d;
+    d.agent_failed = agent_failed;
+    return d;
+  }
 };
 
 // Agent → provider.
@@ -48,7 +73,8 @@ using provider_actor = caf::typed_actor<caf::replies_to<llm_call>::with<llm_resu
 struct turn_input {
   std::shared_ptr<const domain::completion_request> request;
   std::size_t instructions_end = 0;
-  std::size_t new_begin = 0;
+  // The client resent the stored conversation: it sent all the model needs.
+  bool resent = false;
   std::shared_ptr<const domain::message_list> history;
   std::shared_ptr<turn_reply> reply;
 };
@@ -98,6 +124,11 @@ struct session_removed { std::string id; };
 // ---- session repository ----------------------------------------------------
 
 struct load_session { std::string id; };
+struct find_continuation {
+  std::string agent_id, user_id;
+  std::vector<domain::conversation_prefix> candidates;
+};
+struct continuation { std::optional<domain::session_info> session; };
 struct session_snapshot {
   std::optional<domain::session_info> info;
   std::shared_ptr<domain::message_list> history;  // handed over to the session actor
@@ -142,6 +173,7 @@ struct commit_pending {};
 
 using session_repo_actor = caf::typed_actor<
     caf::replies_to<load_session>::with<session_snapshot>,
+    caf::replies_to<find_continuation>::with<continuation>,
     caf::replies_to<store_turn>::with<stored>,
     caf::replies_to<get_session>::with<session_detail>,
     caf::replies_to<list_sessions>::with<session_list>,
@@ -153,7 +185,9 @@ using session_repo_actor = caf::typed_actor<
 
 // What a waking session needs: the session repository itself, or a reader
 // with its own connection that does not wait behind the repository's commits.
-using session_loader_actor = caf::typed_actor<caf::replies_to<load_session>::with<session_snapshot>>;
+using session_loader_actor =
+    caf::typed_actor<caf::replies_to<load_session>::with<session_snapshot>,
+                     caf::replies_to<find_continuation>::with<continuation>>;
 
 using agent_repo_actor = caf::typed_actor<
     caf::replies_to<create_agent>::with<agent_reply>,
@@ -191,6 +225,8 @@ TROUPE_LOCAL_MESSAGE(counted)
 TROUPE_LOCAL_MESSAGE(agent_removed)
 TROUPE_LOCAL_MESSAGE(session_removed)
 TROUPE_LOCAL_MESSAGE(load_session)
+TROUPE_LOCAL_MESSAGE(find_continuation)
+TROUPE_LOCAL_MESSAGE(continuation)
 TROUPE_LOCAL_MESSAGE(session_snapshot)
 TROUPE_LOCAL_MESSAGE(store_turn)
 TROUPE_LOCAL_MESSAGE(stored)

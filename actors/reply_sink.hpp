@@ -3,16 +3,21 @@
 // actors write through it without knowing about HTTP. Thread-safe.
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "domain/core/api_error.hpp"
 
 namespace troupe::actors {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
 
 class reply_sink {
  public:
   virtual ~reply_sink() = default;
   // A whole JSON reply. Ignored when a reply was already sent.
   virtual void send(int status, std::string json_body) = 0;
+  virtual void send_with_headers(int status, std::string json_body, const header_list& headers) = 0;
   // 204 No Content.
   virtual void send_empty(int status) = 0;
   // Server-Sent Events: the first call sends the 200 headers.

@@ -27,6 +27,7 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
   if (backends.session_reads) {
     rt.session_reader = spawn_session_reader(sys, std::move(backends.session_reads), rt.storage_health);
     sopts.loader = rt.session_reader;
+    opts.scheduler.loader = rt.session_reader;
   }
   rt.watchdog = spawn_turn_watchdog(sys, sopts.deadlines, watchdog_tick(opts.turn_timeout));
   rt.scheduler = spawn_scheduler(sys, rt.agents, rt.sessions,

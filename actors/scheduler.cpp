@@ -6,6 +6,7 @@
 #include "actors/agent.hpp"
 #include "actors/detail/live_sessions.hpp"
 #include "actors/errors.hpp"
+#include "domain/core/ids.hpp"
 
 namespace troupe::actors {
 
@@ -64,36 +65,78 @@ void passivate(self_ptr self, const std::vector<std::string>& ids) {
   self->state.passivated += ids.size();
 }
 
-void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
+void route(self_ptr self, chat_turn turn, const agent_actor& agent);
+
+// A bounced turn starts a conversation of its own.
+void reroute(self_ptr self, chat_turn turn, const agent_actor& agent) {
+  turn.session_id = domain::new_id("sess-");
+  turn.fresh = true;
+  turn.continues.reset();
+  turn.candidates.clear();
+  turn.reply->set_session(turn.session_id);
+  route(self, std::move(turn), agent);
+}
+
+// Hands the turn to its session's actor, spawning it if it is not live.
+void deliver(self_ptr self, chat_turn turn, const agent_actor& agent) {
   auto& st = self->state;
   auto& req = *turn.request;
   auto now = detail::live_sessions::clock::now();
-  auto* e = st.sessions.find(req.session_id);
+  auto id = turn.session_id;
+  auto* e = st.sessions.find(id);
   if (!e) {
     passivate(self, st.sessions.over_cap(st.opts.max_live_sessions));
-    auto actor = st.factory.make_session(self->system(), req.session_id, req.session_id_generated);
+    auto actor = st.factory.make_session(self->system(), id, turn.fresh);
     self->monitor(actor);
-    st.monitored[actor.address()] = {true, req.session_id};
-    e = &st.sessions.add(req.session_id, actor, req.model, now);
+    st.monitored[actor.address()] = {true, id};
+    e = &st.sessions.add(id, actor, req.model, now);
   }
   st.sessions.turn_started(*e, now);
   auto reply = turn.reply;
-  auto id = req.session_id;
   auto req_model = req.model;
   auto addr = e->actor.address();
   auto ended = [=] { self->state.sessions.turn_ended(id, addr, detail::live_sessions::clock::now()); };
   self->request(e->actor, caf::infinite, session_turn{std::move(turn), agent})
       .then(
-          [=](turn_done d) {
+          [=](turn_done& d) {
             if (d.ok) ++self->state.completions;
             if (d.agent_failed) forget_agent(self, req_model, agent);
             ended();
+            if (d.bounced) return reroute(self, std::move(*d.bounced), agent);
+            auto* live = self->state.sessions.find(id);
+            if (d.dormant && live && live->actor.address() == addr && live->inflight == 0)
+              stop_session(self, id, caf::exit_reason::user_shutdown);
           },
           [=](caf::error& e) {
             // The session actor died with this turn running or queued: forget
             // it before answering, so a retry at once starts a fresh one.
             forget_session(self, id, addr);
             reply->fail(domain::internal_error("the session failed: " + caf::to_string(e)));
+          });
+}
+
+// A stateless client's turn first looks for the session its resent
+// conversation continues; every other turn goes straight to its session.
+void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
+  if (turn.candidates.empty()) return deliver(self, std::move(turn), agent);
+  auto& req = *turn.request;
+  find_continuation q{req.model, req.user_id, std::move(turn.candidates)};
+  turn.candidates.clear();
+  auto loader = self->state.opts.loader ? self->state.opts.loader
+                                        : session_loader_actor{self->state.session_repo};
+  self->request(loader, caf::infinite, std::move(q))
+      .then(
+          [=](continuation& c) mutable {
+            if (c.session) {
+              turn.session_id = c.session->id;
+              turn.fresh = false;
+              turn.continues = static_cast<std::size_t>(c.session->message_count);
+              turn.reply->set_session(turn.session_id);
+            }
+            deliver(self, std::move(turn), agent);
+          },
+          [=](caf::error&) mutable {
+            deliver(self, std::move(turn), agent);  // storage failed: a new conversation
           });
 }
 

@@ -28,6 +28,8 @@ struct scheduler_options {
   // At most this many live session actors; past it the least recently used idle ones sleep.
   std::size_t max_live_sessions = 100000;
   std::chrono::milliseconds sweep_interval{1000};
+  // Where resent conversations are looked up (null: the session repository).
+  session_loader_actor loader;
 };
 
 scheduler_actor spawn_scheduler(caf::actor_system& sys, agent_repo_actor agents,

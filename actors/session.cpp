@@ -3,6 +3,8 @@
 #include <deque>
 
 #include "actors/errors.hpp"
+#include "domain/chat/completion.hpp"
+#include "domain/chat/conversation_hash.hpp"
 #include "domain/core/clock.hpp"
 
 namespace troupe::actors {
@@ -88,13 +90,21 @@ void append_history(session_state& st, const domain::message_list& added) {
 void store(self_ptr self, llm_result r, std::size_t new_begin) {
   auto& st = self->state;
   auto& req = *st.current->turn.turn.request;
+  if (!req.store) {  // answered, nothing kept
+    finish(self, turn_done::success(!st.info), nullptr, &r);
+    return;
+  }
   auto now = domain::now_ms();
+  if (!st.info)  // the first stored turn claims the session
+    st.info = domain::session_info{st.id, req.model, req.user_id, now, now, 0,
+                                   domain::empty_conversation_hash};
   auto info = *st.info;
   info.last_activity_ms = now;
   domain::message_list added(req.messages.begin() + static_cast<std::ptrdiff_t>(new_begin),
                              req.messages.end());
-  added.push_back(domain::chat_message{domain::role::assistant, r.content, now});
+  added.push_back(domain::stored_reply(r.first().message));
   for (auto& m : added) m.created_at_ms = now;
+  info.conv_hash = domain::conversation_hash(added.begin(), added.end(), info.conv_hash);
   self->request(st.repo, caf::infinite, store_turn{info, added})
       .then(
           [=](stored) mutable {
@@ -102,11 +112,12 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
             append_history(st, added);
             st.info->last_activity_ms = now;
             st.info->message_count += static_cast<std::int64_t>(added.size());
-            finish(self, turn_done{true}, nullptr, &r);
+            st.info->conv_hash = info.conv_hash;
+            finish(self, turn_done::success(), nullptr, &r);
           },
           [=](caf::error& e) {
             auto err = to_api_error(e);
-            finish(self, turn_done{false}, &err);
+            finish(self, turn_done::failure(), &err);
           });
 }
 
@@ -114,19 +125,26 @@ void run(self_ptr self) {
   auto& st = self->state;
   auto& turn = st.current->turn;
   auto& req = *turn.turn.request;
-  if (!st.info) {  // the first turn claims the session
-    auto now = domain::now_ms();
-    st.info = domain::session_info{st.id, req.model, req.user_id, now, now, 0};
-  }
+  auto stored_count = st.info ? static_cast<std::size_t>(st.info->message_count) : 0;
   turn_input in;
   in.request = turn.turn.request;
   in.instructions_end = domain::leading_system_count(req.messages);
-  in.new_begin = domain::new_messages_begin(
-      *st.history, static_cast<std::size_t>(st.info->message_count), req.messages,
-      in.instructions_end);
+  auto new_begin =
+      domain::new_messages_begin(*st.history, stored_count, req.messages, in.instructions_end);
+  if (auto expected = turn.turn.continues;
+      expected && (stored_count != *expected || new_begin != in.instructions_end + *expected)) {
+    // Found by its resent conversation, but another turn moved the session
+    // on meanwhile: this conversation is not this session's any more.
+    auto p = std::move(*st.current);
+    st.current.reset();
+    turn_done d;
+    d.bounced = std::move(p.turn.turn);
+    p.rp.deliver(std::move(d));
+    return;  // start_next, our caller, moves on to the next turn
+  }
+  in.resent = new_begin != in.instructions_end;
   in.history = st.history;
   in.reply = turn.turn.reply;
-  auto new_begin = in.new_begin;
   auto id = st.opts.deadlines->start(self);
   st.current_id = id;
   self->request(turn.agent, caf::infinite, std::move(in))
@@ -142,7 +160,7 @@ void run(self_ptr self) {
             self->state.opts.deadlines->stop(id);
             auto err = to_api_error(e);
             // A CAF error (not one of ours) means the agent actor itself failed.
-            finish(self, turn_done{false, is_actor_failure(e)}, &err);
+            finish(self, turn_done::failure(is_actor_failure(e)), &err);
           });
 }
 
@@ -152,7 +170,7 @@ void start_next(self_ptr self) {
     auto p = std::move(st.queue.front());
     st.queue.pop_front();
     if (auto refusal = refuse(st, *p.turn.turn.request)) {
-      end_turn(p, turn_done{false}, &*refusal);
+      end_turn(p, turn_done::failure(), &*refusal);
       continue;
     }
     st.current = std::move(p);
@@ -170,7 +188,7 @@ void fail_all(self_ptr self, const domain::api_error& err) {
     st.current_id = 0;
   }
   for (auto& p : st.queue) {
-    end_turn(p, turn_done{false}, &err);
+    end_turn(p, turn_done::failure(), &err);
   }
   st.queue.clear();
 }
@@ -223,7 +241,7 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
         auto err = domain::gateway_timeout("the agent did not answer within " +
                                            std::to_string(self->state.opts.deadlines->timeout().count()) +
                                            " ms");
-        finish(self, turn_done{false}, &err);
+        finish(self, turn_done::failure(), &err);
       },
   };
 }

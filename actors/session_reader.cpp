@@ -12,6 +12,10 @@ session_snapshot read_snapshot(const storage::session_store& store, const std::s
   return session_snapshot{std::move(info), std::move(history)};
 }
 
+continuation find_in(const storage::session_store& store, const find_continuation& m) {
+  return continuation{store.find_continuation(m.agent_id, m.user_id, m.candidates)};
+}
+
 namespace {
 
 session_loader_actor::behavior_type session_reader(session_loader_actor::pointer,
@@ -20,6 +24,9 @@ session_loader_actor::behavior_type session_reader(session_loader_actor::pointer
   return {
       [=](const load_session& m) {
         return guarded<session_snapshot>(*health, [&] { return read_snapshot(*store, m.id); });
+      },
+      [=](const find_continuation& m) {
+        return guarded<continuation>(*health, [&] { return find_in(*store, m); });
       },
   };
 }

@@ -16,6 +16,8 @@ namespace troupe::actors {
 
 // A session's row and the newest messages a live session keeps.
 session_snapshot read_snapshot(const storage::session_store& store, const std::string& id);
+// The session a resent conversation continues, if one is stored.
+continuation find_in(const storage::session_store& store, const find_continuation& m);
 
 session_loader_actor spawn_session_reader(caf::actor_system& sys,
                                           std::shared_ptr<storage::session_store> store,

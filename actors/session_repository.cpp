@@ -58,6 +58,10 @@ session_repo_actor::behavior_type session_repository(
         return guarded<session_snapshot>(*self->state.health,
                                          [&] { return read_snapshot(*self->state.store, m.id); });
       },
+      [=](const find_continuation& m) {
+        return guarded<continuation>(*self->state.health,
+                                     [&] { return find_in(*self->state.store, m); });
+      },
       [=](store_turn& m) -> caf::result<stored> {
         auto& st = self->state;
         auto rp = self->make_response_promise<stored>();

@@ -1,9 +1,13 @@
 #include "actors/turn_reply.hpp"
 
+#include <algorithm>
+
 namespace troupe::actors {
 
 void send_error(reply_sink& sink, const domain::api_error& e) {
-  sink.send(e.status, domain::encode_error(e));
+  header_list headers;
+  if (e.retry_after_s > 0) headers.emplace_back("Retry-After", std::to_string(e.retry_after_s));
+  sink.send_with_headers(e.status, domain::encode_error(e), headers);
 }
 
 turn_reply::turn_reply(sink_ptr sink, domain::completion_meta meta, bool stream,
@@ -22,17 +26,49 @@ bool turn_reply::finished() const {
   return finished_;
 }
 
-void turn_reply::open_locked() {
-  if (opened_) return;
-  opened_ = true;
-  sink_->stream(domain::sse_role_chunk(meta_));
+void turn_reply::set_session(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mu_};
+  meta_.session_id = id;
+  sink_->set_session(id);
 }
 
-void turn_reply::delta(std::string_view text) {
+void turn_reply::set_content_prefix(std::string prefix) {
+  std::lock_guard<std::mutex> guard{mu_};
+  prefix_ = std::move(prefix);
+}
+
+void turn_reply::open_locked(int index) {
+  if (std::find(opened_.begin(), opened_.end(), index) != opened_.end()) return;
+  opened_.push_back(index);
+  sink_->stream(domain::sse_role_chunk(meta_, index));
+}
+
+void turn_reply::prefix_locked(int index) {
+  if (index != 0 || prefix_.empty()) return;
+  sink_->stream(domain::sse_content_chunk(meta_, prefix_));
+  prefix_.clear();
+}
+
+void turn_reply::delta(std::string_view text, int index) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_ || !stream_ || text.empty()) return;
-  open_locked();
-  sink_->stream(domain::sse_content_chunk(meta_, text));
+  open_locked(index);
+  prefix_locked(index);
+  sink_->stream(domain::sse_content_chunk(meta_, text, index));
+}
+
+void turn_reply::relay(const domain::stream_piece& piece) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (finished_ || !stream_) return;
+  if (meta_.system_fingerprint.empty() && !piece.system_fingerprint.empty())
+    meta_.system_fingerprint = std::string(piece.system_fingerprint);
+  open_locked(piece.index);
+  if (piece.delta && piece.delta->IsObject()) {
+    auto c = piece.delta->FindMember("content");
+    if (c != piece.delta->MemberEnd() && c->value.IsString() && c->value.GetStringLength() > 0)
+      prefix_locked(piece.index);
+  }
+  sink_->stream(domain::sse_piece_chunk(meta_, piece));
 }
 
 void turn_reply::complete(const llm_result& r) {
@@ -40,13 +76,14 @@ void turn_reply::complete(const llm_result& r) {
   if (finished_) return;
   finished_ = true;
   meta_.provider = r.provider;
+  if (meta_.system_fingerprint.empty()) meta_.system_fingerprint = r.system_fingerprint;
   if (!stream_) {
-    sink_->send(200, domain::encode_completion(meta_, r.content, r.finish_reason, r.usage));
+    sink_->send(200, domain::encode_completion(meta_, r));
     return;
   }
-  open_locked();
-  std::string tail = domain::sse_finish_chunk(meta_, r.finish_reason);
-  if (include_usage_) tail += domain::sse_usage_chunk(meta_, r.usage);
+  for (auto& c : r.choices) open_locked(c.index);
+  std::string tail = domain::sse_finish_chunk(meta_, r);
+  if (include_usage_) tail += domain::sse_usage_chunk(meta_, r);
   tail += domain::sse_done;
   sink_->end_stream(std::move(tail));
 }
@@ -55,7 +92,7 @@ void turn_reply::fail(const domain::api_error& e) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;
   finished_ = true;
-  if (!opened_) {
+  if (opened_.empty()) {
     send_error(*sink_, e);
     return;
   }

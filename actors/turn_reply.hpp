@@ -5,16 +5,15 @@
 // it if the session dies); whoever comes first after the end is ignored.
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "actors/reply_sink.hpp"
 #include "domain/openai/completion_codec.hpp"
 
 namespace troupe::actors {
 
-struct llm_result {
-  std::string content;
-  std::string finish_reason = "stop";
-  domain::usage usage;
+// What a provider answered: every choice, usage, and who served it.
+struct llm_result : domain::completion_result {
   std::string provider;
 };
 
@@ -32,20 +31,31 @@ class turn_reply {
   bool client_gone() const { return sink_->client_gone(); }
   bool finished() const;
 
-  // Stream only: one content delta; the first opens the stream with the role chunk.
-  void delta(std::string_view text);
+  // The turn continues another session than the request named (before any output).
+  void set_session(const std::string& id);
+  // Text that goes in front of choice 0's content, once it has content.
+  void set_content_prefix(std::string prefix);
+
+  // Stream only: a content delta of a choice; the first of a choice opens it
+  // with its role chunk.
+  void delta(std::string_view text, int index = 0);
+  // Stream only: an upstream delta, relayed as it is (tool call fragments,
+  // refusal, logprobs, extension fields).
+  void relay(const domain::stream_piece& piece);
   void complete(const llm_result& r);
   void fail(const domain::api_error& e);
 
  private:
-  void open_locked();
+  void open_locked(int index);
+  void prefix_locked(int index);
 
   mutable std::mutex mu_;
   sink_ptr sink_;
   domain::completion_meta meta_;
   bool stream_;
   bool include_usage_;
-  bool opened_ = false;
+  std::vector<int> opened_;  // choices whose role chunk went out
+  std::string prefix_;       // still to send before choice 0's first content
   bool finished_ = false;
 };
 

@@ -21,6 +21,7 @@ restinio::http_status_line_t status_line(int status) {
     case 413: reason = "Payload Too Large"; break;
     case 415: reason = "Unsupported Media Type"; break;
     case 422: reason = "Unprocessable Entity"; break;
+    case 429: reason = "Too Many Requests"; break;
     case 500: reason = "Internal Server Error"; break;
     case 501: reason = "Not Implemented"; break;
     case 502: reason = "Bad Gateway"; break;

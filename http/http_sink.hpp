@@ -23,7 +23,7 @@ struct inflight_counter {
   std::atomic<std::int64_t> n{0};
 };
 
-using header_list = std::vector<std::pair<std::string, std::string>>;
+using actors::header_list;
 
 class http_sink final : public actors::reply_sink,
                         public std::enable_shared_from_this<http_sink> {
@@ -40,7 +40,7 @@ class http_sink final : public actors::reply_sink,
   void mark_client_gone() { gone_.store(true, std::memory_order_relaxed); }
   void set_session(const std::string& id) override;
 
-  void send_with_headers(int status, std::string json_body, const header_list& headers);
+  void send_with_headers(int status, std::string json_body, const header_list& headers) override;
 
  private:
   using stream_builder = restinio::response_builder_t<restinio::chunked_output_t>;

@@ -1,5 +1,7 @@
 // POST /v1/chat/completions: parse and validate here, then hand the turn to
 // the scheduler and return; the session actor writes the reply.
+#include "domain/chat/conversation_hash.hpp"
+#include "domain/chat/history.hpp"
 #include "domain/openai/completion_request.hpp"
 #include "http/api_context.hpp"
 
@@ -11,10 +13,21 @@ void add_chat_routes(router& r, const api_context& ctx) {
     auto req = std::make_shared<const domain::completion_request>(
         domain::parse_completion_request(x.req->body()));
     ctx.connections->watch(x.req->connection_id(), x.sink);  // cancels upstream if it closes
-    auto reply = std::make_shared<actors::turn_reply>(
-        x.sink, domain::make_completion_meta(req->model, req->session_id, req->user_id),
-        req->stream, req->include_usage);
-    caf::anon_send(ctx.rt.scheduler, actors::chat_turn{std::move(req), std::move(reply)});
+    auto meta = domain::make_completion_meta(req->model, req->session_id, req->user_id);
+    meta.legacy_functions = req->legacy_functions;
+    auto reply = std::make_shared<actors::turn_reply>(x.sink, std::move(meta), req->stream,
+                                                      req->include_usage);
+    actors::chat_turn turn;
+    turn.request = req;
+    turn.reply = std::move(reply);
+    turn.session_id = req->session_id;
+    turn.fresh = req->session_id_generated;
+    // A stateless client (no session id) resends its conversation: the
+    // session holding its front part continues it (hashed here, off the actors).
+    if (req->session_id_generated && req->store)
+      turn.candidates = domain::resend_candidates(
+          req->messages, domain::leading_system_count(req->messages));
+    caf::anon_send(ctx.rt.scheduler, std::move(turn));
   });
 }
 

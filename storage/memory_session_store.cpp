@@ -13,9 +13,41 @@ void memory_session_store::append_turn(const domain::session_info& info,
     order_.emplace(seq, info.id);
   }
   auto& e = it->second;
+  unindex(e);
   e.messages.insert(e.messages.end(), messages.begin(), messages.end());
   e.info.last_activity_ms = info.last_activity_ms;
   e.info.message_count = static_cast<std::int64_t>(e.messages.size());
+  e.info.conv_hash = info.conv_hash;
+  by_hash_.emplace(e.info.conv_hash, info.id);
+}
+
+void memory_session_store::unindex(const entry& e) {
+  auto [b, end] = by_hash_.equal_range(e.info.conv_hash);
+  for (auto it = b; it != end; ++it)
+    if (it->second == e.info.id) {
+      by_hash_.erase(it);
+      return;
+    }
+}
+
+std::optional<domain::session_info> memory_session_store::find_continuation(
+    const std::string& agent_id, const std::string& user_id,
+    const std::vector<continuation_candidate>& candidates) const {
+  const entry* best = nullptr;
+  for (auto& c : candidates) {
+    auto [b, end] = by_hash_.equal_range(c.hash);
+    for (auto it = b; it != end; ++it) {
+      auto& e = sessions_.at(it->second);
+      if (e.info.agent_id != agent_id || e.info.user_id != user_id ||
+          e.messages.size() != c.length)
+        continue;
+      if (!best || best->messages.size() < e.messages.size() ||
+          (best->messages.size() == e.messages.size() && best->seq < e.seq))
+        best = &e;
+    }
+  }
+  if (!best) return std::nullopt;
+  return best->info;
 }
 
 std::optional<domain::session_info> memory_session_store::get(const std::string& id) const {
@@ -50,6 +82,7 @@ bool memory_session_store::remove(const std::string& id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return false;
   order_.erase(it->second.seq);
+  unindex(it->second);
   sessions_.erase(it);
   return true;
 }

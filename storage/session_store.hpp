@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "domain/chat/chat_message.hpp"
+#include "domain/chat/conversation_hash.hpp"
 #include "domain/chat/session_info.hpp"
 
 namespace troupe::storage {
@@ -15,6 +16,8 @@ struct session_dump {
   domain::session_info info;
   domain::message_list messages;
 };
+
+using continuation_candidate = domain::conversation_prefix;
 
 struct turn_write {
   domain::session_info info;
@@ -42,6 +45,12 @@ class session_store {
   virtual domain::message_list history(const std::string& id, std::size_t last_n) const = 0;
   // A session and its whole history as of one moment (nullopt: no such session).
   virtual std::optional<session_dump> dump(const std::string& id) const;
+  // The newest session of this agent and user whose whole conversation is
+  // one of the candidates, the longest one that exists; nullopt when none.
+  // An indexed lookup by conversation hash.
+  virtual std::optional<domain::session_info> find_continuation(
+      const std::string& agent_id, const std::string& user_id,
+      const std::vector<continuation_candidate>& candidates) const = 0;
   // Creation order.
   virtual std::vector<domain::session_info> list(const domain::session_query& q) const = 0;
   virtual bool remove(const std::string& id) = 0;

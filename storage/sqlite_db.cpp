@@ -1,6 +1,9 @@
 #include "storage/sqlite_db.hpp"
 
 #include <filesystem>
+#include <vector>
+
+#include "domain/chat/conversation_hash.hpp"
 
 namespace troupe::storage {
 
@@ -44,6 +47,12 @@ const char* const migrations[] = {
     "  content TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (session_seq, idx)) WITHOUT ROWID;",
+    // 2: messages keep tool calls, content parts and names (`body`: the whole
+    // message as JSON when it is more than a role and a text); a session's
+    // conversation hash finds it when a client resends it without its id.
+    "ALTER TABLE messages ADD COLUMN body TEXT;"
+    "ALTER TABLE sessions ADD COLUMN conv_hash INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX sessions_by_conversation ON sessions(conv_hash);",
 };
 constexpr int known_version = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
 
@@ -175,9 +184,32 @@ void sqlite_db::migrate() {
   int version = known_schema_version();
   for (int v = version; v < known_version; ++v) {
     exec(migrations[v]);
+    if (v + 1 == 2) hash_conversations();
     prepare("INSERT INTO schema_version (version) VALUES (?);").bind(1, std::int64_t{v + 1}).run();
   }
   tx.commit();
+}
+
+// Sessions stored before version 2 get the hash of the messages they hold.
+void sqlite_db::hash_conversations() {
+  std::vector<std::pair<std::int64_t, std::uint64_t>> hashes;
+  auto q = prepare(
+      "SELECT m.session_seq, m.role, m.content FROM messages m ORDER BY m.session_seq, m.idx;");
+  while (q.step()) {
+    auto seq = q.integer(0);
+    if (hashes.empty() || hashes.back().first != seq)
+      hashes.emplace_back(seq, domain::empty_conversation_hash);
+    domain::chat_message m{domain::parse_role(q.text(1)).value_or(domain::role::user), q.text(2)};
+    hashes.back().second = domain::chain_hash(hashes.back().second, m);
+  }
+  for (auto& [seq, hash] : hashes)
+    prepare("UPDATE sessions SET conv_hash = ? WHERE seq = ?;")
+        .bind(1, static_cast<std::int64_t>(hash))
+        .bind(2, seq)
+        .run();
+  prepare("UPDATE sessions SET conv_hash = ? WHERE message_count = 0;")
+      .bind(1, static_cast<std::int64_t>(domain::empty_conversation_hash))
+      .run();
 }
 
 std::size_t sqlite_db::drop_orphan_sessions() {

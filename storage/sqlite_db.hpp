@@ -98,6 +98,7 @@ class sqlite_db {
  private:
   bool has_schema_table();
   int known_schema_version();
+  void hash_conversations();
 
   std::string path_;
   sqlite3* db_ = nullptr;

@@ -2,13 +2,31 @@
 
 #include <algorithm>
 
+#include "domain/openai/message_codec.hpp"
+
 namespace troupe::storage {
 
 namespace {
 
+#define SESSION_COLUMNS "id, agent_id, user_id, created_at, last_activity, message_count, conv_hash"
+
 domain::session_info read_info(const sqlite_query& q) {
-  // Column order of every "SELECT id, agent_id, user_id, created_at, last_activity, message_count".
-  return {q.text(0), q.text(1), q.text(2), q.integer(3), q.integer(4), q.integer(5)};
+  // Column order of SESSION_COLUMNS.
+  return {q.text(0),    q.text(1),    q.text(2),
+          q.integer(3), q.integer(4), q.integer(5),
+          static_cast<std::uint64_t>(q.integer(6))};
+}
+
+// A message row: plain ones are role and content; others hold their JSON in `body`.
+domain::chat_message read_message(const sqlite_query& q, int role_col, int content_col,
+                                  int created_col, int body_col) {
+  if (!q.is_null(body_col)) {
+    auto m = domain::decode_message(q.text(body_col));
+    m.created_at_ms = q.integer(created_col);
+    return m;
+  }
+  auto role = domain::parse_role(q.text(role_col));
+  return {role.value_or(domain::role::user), q.text(content_col), q.integer(created_col)};
 }
 
 }  // namespace
@@ -47,20 +65,24 @@ bool sqlite_session_store::write_turn(const turn_write& t) {
     seq = db_.last_insert_id();
   }
   auto insert = db_.prepare(
-      "INSERT INTO messages (session_seq, idx, role, content, created_at) VALUES (?, ?, ?, ?, ?);");
+      "INSERT INTO messages (session_seq, idx, role, content, created_at, body) "
+      "VALUES (?, ?, ?, ?, ?, ?);");
   for (auto& m : t.messages) {
     insert.reset();
     insert.bind(1, seq)
         .bind(2, count++)
         .bind(3, domain::to_string(m.role))
         .bind(4, m.content)
-        .bind(5, m.created_at_ms)
-        .run();
+        .bind(5, m.created_at_ms);
+    if (!m.plain()) insert.bind(6, domain::encode_message(m));
+    insert.run();
   }
-  db_.prepare("UPDATE sessions SET last_activity = ?, message_count = ? WHERE seq = ?;")
+  db_.prepare(
+         "UPDATE sessions SET last_activity = ?, message_count = ?, conv_hash = ? WHERE seq = ?;")
       .bind(1, t.info.last_activity_ms)
       .bind(2, count)
-      .bind(3, seq)
+      .bind(3, static_cast<std::int64_t>(t.info.conv_hash))
+      .bind(4, seq)
       .run();
   return created;
 }
@@ -94,9 +116,7 @@ std::vector<std::string> sqlite_session_store::append_turns(const std::vector<tu
 }
 
 std::optional<domain::session_info> sqlite_session_store::get(const std::string& id) const {
-  auto q = db_.prepare(
-      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
-      "WHERE id = ?;");
+  auto q = db_.prepare("SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ?;");
   if (!q.bind(1, id).step()) return std::nullopt;
   auto info = read_info(q);
   q.reset();
@@ -107,10 +127,7 @@ domain::message_list sqlite_session_store::history(const std::string& id, std::s
   domain::message_list out;
   auto q = db_.prepare(history_sql);
   q.bind(1, id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(last_n, INT64_MAX)));
-  while (q.step()) {
-    auto role = domain::parse_role(q.text(0));
-    out.push_back({role.value_or(domain::role::user), q.text(1), q.integer(2)});
-  }
+  while (q.step()) out.push_back(read_message(q, 0, 1, 2, 3));
   std::reverse(out.begin(), out.end());
   return out;
 }
@@ -119,14 +136,13 @@ std::vector<domain::session_info> sqlite_session_store::list(const domain::sessi
   // One statement per filter, so each can walk its own index instead of
   // filtering every session.
   static constexpr const char* by_filter[] = {
-      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
+      "SELECT " SESSION_COLUMNS " FROM sessions ORDER BY seq LIMIT ?3 OFFSET ?4;",
+      "SELECT " SESSION_COLUMNS " FROM sessions WHERE agent_id = ?1 ORDER BY seq "
+      "LIMIT ?3 OFFSET ?4;",
+      "SELECT " SESSION_COLUMNS " FROM sessions WHERE user_id = ?2 ORDER BY seq "
+      "LIMIT ?3 OFFSET ?4;",
+      "SELECT " SESSION_COLUMNS " FROM sessions WHERE agent_id = ?1 AND user_id = ?2 "
       "ORDER BY seq LIMIT ?3 OFFSET ?4;",
-      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
-      "WHERE agent_id = ?1 ORDER BY seq LIMIT ?3 OFFSET ?4;",
-      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
-      "WHERE user_id = ?2 ORDER BY seq LIMIT ?3 OFFSET ?4;",
-      "SELECT id, agent_id, user_id, created_at, last_activity, message_count FROM sessions "
-      "WHERE agent_id = ?1 AND user_id = ?2 ORDER BY seq LIMIT ?3 OFFSET ?4;",
   };
   int which = (q.agent_id.empty() ? 0 : 1) + (q.user_id.empty() ? 0 : 2);
   std::vector<domain::session_info> out;
@@ -136,6 +152,26 @@ std::vector<domain::session_info> sqlite_session_store::list(const domain::sessi
   s.bind(3, q.limit).bind(4, q.offset);
   while (s.step()) out.push_back(read_info(s));
   return out;
+}
+
+std::optional<domain::session_info> sqlite_session_store::find_continuation(
+    const std::string& agent_id, const std::string& user_id,
+    const std::vector<continuation_candidate>& candidates) const {
+  std::optional<domain::session_info> best;
+  auto q = db_.prepare("SELECT " SESSION_COLUMNS " FROM sessions WHERE conv_hash = ? AND "
+                       "agent_id = ? AND user_id = ? AND message_count = ? "
+                       "ORDER BY seq DESC LIMIT 1;");
+  for (auto& c : candidates) {
+    if (best && static_cast<std::size_t>(best->message_count) >= c.length) continue;
+    q.reset();
+    q.bind(1, static_cast<std::int64_t>(c.hash))
+        .bind(2, agent_id)
+        .bind(3, user_id)
+        .bind(4, static_cast<std::int64_t>(c.length));
+    if (q.step()) best = read_info(q);
+  }
+  q.reset();
+  return best;
 }
 
 bool sqlite_session_store::remove(const std::string& id) {

@@ -8,7 +8,7 @@ class sqlite_session_store final : public session_store {
  public:
   // The newest-N read; public so a test can check its query plan.
   static constexpr const char* history_sql =
-      "SELECT m.role, m.content, m.created_at FROM sessions s JOIN messages m "
+      "SELECT m.role, m.content, m.created_at, m.body FROM sessions s JOIN messages m "
       "ON m.session_seq = s.seq WHERE s.id = ? ORDER BY m.idx DESC LIMIT ?;";
 
   // The schema must be migrated already (open_storage does it).
@@ -22,6 +22,9 @@ class sqlite_session_store final : public session_store {
   domain::message_list history(const std::string& id, std::size_t last_n) const override;
   // Both reads in one read transaction: another process may be writing.
   std::optional<session_dump> dump(const std::string& id) const override;
+  std::optional<domain::session_info> find_continuation(
+      const std::string& agent_id, const std::string& user_id,
+      const std::vector<continuation_candidate>& candidates) const override;
   std::vector<domain::session_info> list(const domain::session_query& q) const override;
   bool remove(const std::string& id) override;
   std::vector<std::string> remove_by_agent(const std::string& agent_id) override;

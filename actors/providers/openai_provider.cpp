@@ -85,7 +85,8 @@ void launch(self_ptr self, std::uint64_t id) {
 
 void fail(self_ptr self, pending_call& p, const domain::upstream_outcome& o) {
   auto& st = self->state;
-  if (!o.started && st.deps.fallback && o.failure != domain::upstream_failure::cancelled) {
+  if (!o.started && st.deps.fallback && o.failure != domain::upstream_failure::cancelled &&
+      !domain::client_fault(o)) {
     spdlog::info("provider {} failed ({}), falling back to {}", st.cfg.name, o.message,
                  st.cfg.fallback);
     p.rp.delegate(st.deps.fallback, std::move(p.call));
@@ -108,7 +109,8 @@ void attempt_ended(self_ptr self, attempt_done& m) {
     st.calls.erase(it);
     return;
   }
-  if (o.failure != domain::upstream_failure::cancelled) {
+  // The upstream judged the client's request: the provider itself is fine.
+  if (o.failure != domain::upstream_failure::cancelled && !domain::client_fault(o)) {
     st.deps.status->record_error(domain::client_error(o, st.cfg.name).message, now_ms);
     spdlog::warn("provider {}: attempt {} failed: {}", st.cfg.name, p.retries + 1, o.message);
   }

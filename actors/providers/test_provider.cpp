@@ -3,10 +3,12 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "domain/chat/scripted_reply.hpp"
 #include "domain/core/clock.hpp"
+#include "domain/core/json.hpp"
 
 namespace troupe::actors::detail {
-// Self-message that paces a slow call: emit the next token of call `call`.
+// Self-message that paces a slow call: emit the next step of call `call`.
 struct tick {
   std::uint64_t call;
 };
@@ -18,55 +20,24 @@ namespace troupe::actors {
 
 using detail::tick;
 
-std::vector<std::string> split_words(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto end = text.find(' ', i);
-    end = end == std::string_view::npos ? text.size() : end + 1;
-    out.emplace_back(text.substr(i, end - i));
-    i = end;
-  }
-  return out;
-}
-
 namespace {
 
-// The tokens to emit for one call, after max_tokens and stop sequences.
-struct planned_reply {
-  std::vector<std::string> tokens;
-  llm_result result;
-};
-
-planned_reply plan(const domain::provider_config& cfg, const llm_call& call) {
-  planned_reply out;
-  std::string text = cfg.reply;
-  out.result.finish_reason = "stop";
-  for (auto& stop : call.params.stop) {
-    auto at = stop.empty() ? std::string::npos : text.find(stop);
-    if (at != std::string::npos) text.resize(at);
-  }
-  out.tokens = split_words(text);
-  auto max_tokens = call.params.max_tokens ? call.params.max_tokens : cfg.max_tokens;
-  if (max_tokens && static_cast<std::int64_t>(out.tokens.size()) > *max_tokens) {
-    out.tokens.resize(static_cast<std::size_t>(*max_tokens));
-    out.result.finish_reason = "length";
-  }
-  for (auto& t : out.tokens) out.result.content += t;
-  std::int64_t prompt_words = 0;
-  call.prompt.for_each(
-      [&](domain::role, const std::string& content) { prompt_words += domain::count_words(content); });
-  out.result.usage.prompt_tokens = prompt_words;
-  out.result.usage.completion_tokens = static_cast<std::int64_t>(out.tokens.size());
-  out.result.provider = cfg.name;
-  return out;
+void emit(turn_reply& reply, const domain::scripted_step& s) {
+  if (s.delta_json.empty()) return reply.delta(s.text, s.index);
+  rapidjson::Document delta;
+  delta.Parse(s.delta_json.data(), s.delta_json.size());
+  domain::stream_piece piece;
+  piece.index = s.index;
+  piece.delta = &delta;
+  reply.relay(piece);
 }
 
-// A call paced by timers: emits one token per tick.
+// A call paced by timers: emits one step per tick.
 struct paced_call {
-  planned_reply plan;
+  domain::scripted_reply plan;
   std::size_t next = 0;
-  std::shared_ptr<turn_reply> reply;
+  std::shared_ptr<turn_reply> reply;  // null for a non-stream turn
+  std::shared_ptr<turn_reply> turn;   // to notice a client that left
   caf::response_promise rp;
 };
 
@@ -77,6 +48,13 @@ struct test_provider_state {
   std::unordered_map<std::uint64_t, paced_call> calls;
 };
 
+llm_result result_of(domain::scripted_reply& plan, const std::string& provider) {
+  llm_result r;
+  static_cast<domain::completion_result&>(r) = std::move(plan.result);
+  r.provider = provider;
+  return r;
+}
+
 caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
                             domain::provider_config cfg, std::shared_ptr<component_status> status) {
   self->state.cfg = std::move(cfg);
@@ -84,17 +62,18 @@ caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
   return {
       [=](const llm_call& call) -> caf::result<llm_result> {
         auto& st = self->state;
-        auto p = plan(st.cfg, call);
+        auto plan = domain::plan_scripted_reply(st.cfg, call.prompt, call.params);
         bool streaming = call.reply && call.reply->streaming();
         if (st.cfg.first_token_ms <= 0 && st.cfg.token_interval_ms <= 0) {
           if (streaming)
-            for (auto& t : p.tokens) call.reply->delta(t);
+            for (auto& s : plan.steps) emit(*call.reply, s);
           st.status->record_success(domain::now_ms());
-          return std::move(p.result);
+          return result_of(plan, st.cfg.name);
         }
         auto id = st.next_call++;
         auto rp = self->make_response_promise();
-        st.calls.emplace(id, paced_call{std::move(p), 0, streaming ? call.reply : nullptr, rp});
+        st.calls.emplace(id, paced_call{std::move(plan), 0, streaming ? call.reply : nullptr,
+                                        call.reply, rp});
         self->delayed_send(self, std::chrono::milliseconds(st.cfg.first_token_ms), tick{id});
         return rp;
       },
@@ -103,18 +82,18 @@ caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
         auto it = st.calls.find(t.call);
         if (it == st.calls.end()) return;
         auto& c = it->second;
-        if (c.reply && c.reply->client_gone()) {
+        if (c.turn && (c.turn->client_gone() || c.turn->finished())) {
           c.rp.deliver(caf::make_error(caf::sec::request_receiver_down));
           st.calls.erase(it);
           return;
         }
-        if (c.next < c.plan.tokens.size()) {
-          if (c.reply) c.reply->delta(c.plan.tokens[c.next]);
+        if (c.next < c.plan.steps.size()) {
+          if (c.reply) emit(*c.reply, c.plan.steps[c.next]);
           ++c.next;
         }
-        if (c.next >= c.plan.tokens.size()) {
+        if (c.next >= c.plan.steps.size()) {
           st.status->record_success(domain::now_ms());
-          c.rp.deliver(std::move(c.plan.result));
+          c.rp.deliver(result_of(c.plan, st.cfg.name));
           st.calls.erase(it);
           return;
         }

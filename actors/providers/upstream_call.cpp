@@ -1,6 +1,7 @@
 #include "actors/providers/upstream_call.hpp"
 
 #include "domain/core/clock.hpp"
+#include "domain/core/json.hpp"
 
 namespace troupe::actors {
 
@@ -16,8 +17,25 @@ upstream_call::upstream_call(std::shared_ptr<turn_reply> reply, clock::time_poin
     : reply_(std::move(reply)), deadline_(deadline), idle_limit_(idle_limit),
       done_(std::move(done)) {}
 
-void upstream_call::delta(std::string_view text) {
-  if (reply_) reply_->delta(text);
+void upstream_call::relay(const domain::stream_piece& piece) {
+  if (reply_) reply_->relay(piece);
+}
+
+void upstream_call::replay(const domain::completion_result& r) {
+  if (!reply_) return;
+  for (auto& c : r.choices) {
+    if (c.message.kind == domain::content_kind::text) reply_->delta(c.message.content, c.index);
+    auto& calls = c.message.tool_calls();
+    for (std::size_t slot = 0; slot < calls.size(); ++slot) {
+      auto text = domain::tool_call_delta(slot, &calls[slot], calls[slot].arguments);
+      rapidjson::Document delta;
+      delta.Parse(text.data(), text.size());
+      domain::stream_piece piece;
+      piece.index = c.index;
+      piece.delta = &delta;
+      reply_->relay(piece);
+    }
+  }
 }
 
 bool upstream_call::stop(upstream_failure why, std::string message) {
@@ -37,7 +55,7 @@ void upstream_call::on_head(const response_head& head) {
 
 bool upstream_call::on_body(std::string_view bytes) {
   if (event_stream_) {
-    if (decoder_.feed(bytes, [this](std::string_view t) { delta(t); })) {
+    if (decoder_.feed(bytes, [this](const domain::stream_piece& p) { relay(p); })) {
       if (decoder_.started()) deadline_ = clock::now() + idle_limit_;
       return true;
     }
@@ -86,7 +104,10 @@ attempt_report upstream_call::judge(const transfer_end& end) {
     o.message = end.detail;
   } else if (!ok_status()) {
     o.failure = upstream_failure::http_status;
-    o.message = domain::upstream_error_message(body_);
+    auto info = domain::parse_upstream_error(body_);
+    o.message = std::move(info.message);
+    o.param = std::move(info.param);
+    o.code = std::move(info.code);
     if (!head_.retry_after.empty())
       o.retry_after_ms = domain::parse_retry_after_ms(head_.retry_after, domain::now_ms());
   } else {
@@ -99,9 +120,10 @@ attempt_report upstream_call::completed() {
   attempt_report r;
   auto& o = r.outcome;
   o.status = static_cast<int>(head_.status);
-  std::optional<domain::upstream_completion> answer;
+  std::optional<domain::completion_result> answer;
   if (event_stream_) {
-    if (decoder_.finish([this](std::string_view t) { delta(t); })) answer = decoder_.result();
+    if (decoder_.finish([this](const domain::stream_piece& p) { relay(p); }))
+      answer = decoder_.result();
     o.started = decoder_.started();
     if (!answer) {
       o.failure = decoder_.upstream_reported() ? upstream_failure::reported
@@ -115,14 +137,10 @@ attempt_report upstream_call::completed() {
       o.failure = upstream_failure::malformed;
       o.message = error;
     } else {
-      delta(answer->content);  // asked to stream, answered whole: one delta
+      replay(*answer);  // asked to stream, answered whole
     }
   }
-  if (answer) {
-    r.result.content = std::move(answer->content);
-    r.result.finish_reason = std::move(answer->finish_reason);
-    if (answer->tokens) r.result.usage = *answer->tokens;
-  }
+  if (answer) static_cast<domain::completion_result&>(r.result) = std::move(*answer);
   return r;
 }
 

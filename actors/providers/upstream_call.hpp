@@ -40,7 +40,9 @@ class upstream_call final : public http_exchange {
   bool stop(domain::upstream_failure why, std::string message);
   attempt_report judge(const transfer_end& end);
   attempt_report completed();
-  void delta(std::string_view text);
+  void relay(const domain::stream_piece& piece);
+  // A whole reply to a turn that asked for a stream: its content and tool calls as deltas.
+  void replay(const domain::completion_result& r);
 
   std::shared_ptr<turn_reply> reply_;  // null in tests: nothing streams
   clock::time_point deadline_;

@@ -1,6 +1,8 @@
 #include "domain/chat/history.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 namespace troupe::domain {
 
@@ -15,10 +17,57 @@ std::size_t new_messages_begin(const message_list& held, std::size_t stored_coun
   return resent ? from + stored_count : from;
 }
 
-history_window window_of(std::size_t stored_count, const conversation_config& cfg) {
-  if (!cfg.continuous || cfg.history_length <= 0) return {stored_count, stored_count};
-  auto keep = std::min<std::size_t>(stored_count, static_cast<std::size_t>(cfg.history_length));
-  return {stored_count - keep, stored_count};
+std::size_t history_window::size() const {
+  std::size_t n = 0;
+  for (auto& r : ranges) n += r.end - r.begin;
+  return n;
+}
+
+history_window window_of(const message_list& held, const conversation_config& cfg,
+                         const message_list& following, std::size_t following_begin) {
+  history_window w;
+  if (!cfg.continuous || cfg.history_length <= 0 || held.empty()) return w;
+  auto end = held.size();
+  auto begin = end - std::min<std::size_t>(end, static_cast<std::size_t>(cfg.history_length));
+  // Results whose assistant message fell off the front are orphans.
+  while (begin < end && held[begin].role == role::tool) ++begin;
+  bool irregular = false;
+  for (auto i = begin; i < end && !irregular; ++i)
+    irregular = held[i].role == role::tool || !held[i].tool_calls().empty();
+  if (!irregular) {  // the common case: no tool exchange in the window
+    if (begin < end) w.ranges.push_back({begin, end});
+    return w;
+  }
+  std::unordered_set<std::string_view> answered;
+  for (auto i = begin; i < end; ++i)
+    if (held[i].role == role::tool) answered.insert(held[i].tool_call_id());
+  for (auto i = following_begin; i < following.size(); ++i)
+    if (following[i].role == role::tool) answered.insert(following[i].tool_call_id());
+  // Keep an assistant's tool calls only when all are answered; keep a result
+  // only when a kept assistant message before it asked for it.
+  std::vector<bool> keep(end - begin, true);
+  std::unordered_set<std::string_view> asked;
+  for (auto i = begin; i < end; ++i) {
+    auto& m = held[i];
+    if (m.role == role::tool) {
+      keep[i - begin] = asked.count(m.tool_call_id()) > 0;
+    } else if (!m.tool_calls().empty()) {
+      auto& calls = m.tool_calls();
+      bool complete = std::all_of(calls.begin(), calls.end(),
+                                  [&](const tool_call& c) { return answered.count(c.id) > 0; });
+      keep[i - begin] = complete;
+      if (complete)
+        for (auto& c : calls) asked.insert(c.id);
+    }
+  }
+  for (auto i = begin; i < end; ++i) {
+    if (!keep[i - begin]) continue;
+    if (!w.ranges.empty() && w.ranges.back().end == i)
+      ++w.ranges.back().end;
+    else
+      w.ranges.push_back({i, i + 1});
+  }
+  return w;
 }
 
 std::size_t leading_system_count(const message_list& incoming) {

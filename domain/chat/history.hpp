@@ -1,6 +1,7 @@
 #pragma once
 // How a turn's context is built from a session's stored conversation.
 #include <cstddef>
+#include <vector>
 
 #include "domain/agents/agent_config.hpp"
 #include "domain/chat/chat_message.hpp"
@@ -23,13 +24,22 @@ inline constexpr std::size_t max_history_window = 1000;
 std::size_t new_messages_begin(const message_list& held, std::size_t stored_count,
                                const message_list& incoming, std::size_t from = 0);
 
-// The slice of `stored` the agent sees: the newest `history_length` messages,
-// or none when the conversation is not continuous. Returned as [begin, end).
+// The part of the held history the model sees, as ranges of indices in
+// conversation order: the newest `history_length` messages (none when the
+// conversation is not continuous), adjusted at tool boundaries so OpenAI
+// accepts it: it never starts with a tool result whose assistant message was
+// cut away, and it never keeps an assistant message with tool calls unless
+// every call has its result (in the window or in `following`, the messages
+// sent after the window); such a message goes together with its results.
 struct history_window {
-  std::size_t begin = 0, end = 0;
-  std::size_t size() const { return end - begin; }
+  struct range {
+    std::size_t begin = 0, end = 0;
+  };
+  std::vector<range> ranges;
+  std::size_t size() const;
 };
-history_window window_of(std::size_t stored_count, const conversation_config& cfg);
+history_window window_of(const message_list& held, const conversation_config& cfg,
+                         const message_list& following = {}, std::size_t following_begin = 0);
 
 // Splits leading system messages off a request: they are instructions for
 // this turn (placed after the agent's prompt), not part of the stored

@@ -2,6 +2,7 @@
 
 #include "domain/core/clock.hpp"
 #include "domain/core/json.hpp"
+#include "domain/openai/message_codec.hpp"
 
 namespace troupe::domain {
 
@@ -56,10 +57,7 @@ std::string encode_session_detail(const session_info& s, const message_list& mes
   w.StartArray();
   for (auto& m : messages) {
     w.StartObject();
-    w.Key("role");
-    w.String(std::string(to_string(m.role)));
-    w.Key("content");
-    w.String(m.content);
+    write_message_members(w, m);
     w.Key("created_at");
     w.String(iso8601(m.created_at_ms));
     w.EndObject();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "domain/chat/chat_message.hpp"
+#include "domain/chat/conversation_hash.hpp"
 
 namespace troupe::domain {
 
@@ -16,6 +17,9 @@ struct session_info {
   std::int64_t created_at_ms = 0;
   std::int64_t last_activity_ms = 0;
   std::int64_t message_count = 0;
+  // conversation_hash of all its messages: how a client that resends the
+  // conversation without the session id finds it again.
+  std::uint64_t conv_hash = empty_conversation_hash;
 };
 
 struct session_query {

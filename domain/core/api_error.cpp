@@ -54,6 +54,12 @@ api_error gateway_timeout(std::string m) {
   return make(504, "server_error", "timeout", std::move(m), {});
 }
 
+api_error too_many_requests(std::string m, std::int64_t retry_after_s, std::string c) {
+  auto e = make(429, "rate_limit_error", std::move(c), std::move(m), {});
+  e.retry_after_s = retry_after_s;
+  return e;
+}
+
 void write_error_object(rapidjson::Writer<rapidjson::StringBuffer>& w, const api_error& e) {
   w.StartObject();
   w.Key("message");

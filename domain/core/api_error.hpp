@@ -1,6 +1,7 @@
 #pragma once
 // The one error shape of the API. Handlers and actors throw or return it;
 // the HTTP layer writes it as the common envelope.
+#include <cstdint>
 #include <string>
 
 namespace troupe::domain {
@@ -11,6 +12,7 @@ struct api_error {
   std::string code;     // machine-readable, e.g. "model_not_found"
   std::string message;
   std::string param;    // empty → JSON null
+  std::int64_t retry_after_s = 0;  // > 0: sent as a Retry-After header
 };
 
 api_error bad_request(std::string message, std::string param = {},
@@ -31,6 +33,8 @@ api_error not_implemented(std::string message, std::string param = {});
 api_error bad_gateway(std::string message);
 api_error service_unavailable(std::string message);
 api_error gateway_timeout(std::string message);
+api_error too_many_requests(std::string message, std::int64_t retry_after_s,
+                            std::string code = "rate_limit_exceeded");
 
 // {"error":{"message","type","param","code"},"detail":"<message>"}
 std::string encode_error(const api_error& e);

@@ -13,7 +13,8 @@ namespace {
 // Iterative: nesting depth cannot overflow the stack. Trailing bytes after the
 // root value are an error (no kParseStopWhenDoneFlag).
 constexpr unsigned parse_flags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+    rapidjson::kParseFullPrecisionFlag;  // numbers forwarded upstream keep their value
 }
 
 namespace {

@@ -17,6 +17,7 @@
 namespace troupe::domain {
 
 using json_value = rapidjson::Value;
+using json_writer_t = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // Deepest nesting of arrays and objects a request may have. Deeper input is
 // refused before parsing: later recursive walks (validation, re-serializing
@@ -39,6 +40,10 @@ struct json_out {
 // A string value that need not end in NUL (and may hold one).
 inline void write_string(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+inline void write_string_key(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
+  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
 // {"message","type","param","code"}

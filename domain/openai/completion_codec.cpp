@@ -4,13 +4,12 @@
 
 #include "domain/core/clock.hpp"
 #include "domain/core/ids.hpp"
-#include "domain/core/json.hpp"
 
 namespace troupe::domain {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using writer = json_writer_t;
 
 void write_metadata(writer& w, const completion_meta& m) {
   w.Key("metadata");
@@ -33,19 +32,21 @@ void write_metadata(writer& w, const completion_meta& m) {
   w.EndObject();
 }
 
-void write_usage(writer& w, const usage& u) {
+void write_usage(writer& w, const completion_result& r) {
   w.Key("usage");
+  if (!r.usage_json.empty()) return write_raw(w, r.usage_json);
   w.StartObject();
   w.Key("prompt_tokens");
-  w.Int64(u.prompt_tokens);
+  w.Int64(r.tokens.prompt_tokens);
   w.Key("completion_tokens");
-  w.Int64(u.completion_tokens);
+  w.Int64(r.tokens.completion_tokens);
   w.Key("total_tokens");
-  w.Int64(u.total());
+  w.Int64(r.tokens.total());
   w.EndObject();
 }
 
-void write_head(writer& w, const completion_meta& m, const char* object) {
+void write_head(writer& w, const completion_meta& m, const char* object,
+                std::string_view fingerprint = {}) {
   w.Key("id");
   w.String(m.id);
   w.Key("object");
@@ -54,6 +55,68 @@ void write_head(writer& w, const completion_meta& m, const char* object) {
   w.Int64(m.created);
   w.Key("model");
   w.String(m.model);
+  if (fingerprint.empty()) fingerprint = m.system_fingerprint;
+  if (!fingerprint.empty()) {
+    w.Key("system_fingerprint");
+    write_string(w, fingerprint);
+  }
+}
+
+void write_function(writer& w, const tool_call& c) {
+  w.StartObject();
+  w.Key("name");
+  write_string(w, c.name);
+  w.Key("arguments");
+  write_string(w, c.arguments);
+  w.EndObject();
+}
+
+// A reply message as OpenAI shapes it: refusal always present, tool calls
+// (or a legacy client's function_call), then the upstream's other fields.
+void write_reply_message(writer& w, const chat_message& msg, bool legacy) {
+  w.StartObject();
+  w.Key("role");
+  w.String("assistant");
+  w.Key("content");
+  if (msg.kind == content_kind::null)
+    w.Null();
+  else
+    write_string(w, msg.content);
+  w.Key("refusal");
+  if (msg.extra && msg.extra->refusal)
+    write_string(w, *msg.extra->refusal);
+  else
+    w.Null();
+  auto& calls = msg.tool_calls();
+  if (!calls.empty() && legacy) {
+    w.Key("function_call");
+    write_function(w, calls.front());
+  } else if (!calls.empty()) {
+    w.Key("tool_calls");
+    w.StartArray();
+    for (auto& c : calls) {
+      w.StartObject();
+      w.Key("id");
+      write_string(w, c.id);
+      w.Key("type");
+      w.String("function");
+      w.Key("function");
+      write_function(w, c);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (msg.extra)
+    for (auto& [key, raw] : msg.extra->other) {
+      write_string_key(w, key);
+      write_raw(w, raw);
+    }
+  w.EndObject();
+}
+
+std::string_view finish_reason_of(const completion_choice& c, bool legacy) {
+  if (legacy && c.finish_reason == "tool_calls") return "function_call";
+  return c.finish_reason;
 }
 
 // One SSE event: a chat.completion.chunk whose members between the head and
@@ -67,23 +130,31 @@ std::string sse_event(const completion_meta& m, F fill) {
   fill(w);
   write_metadata(w, m);
   w.EndObject();
-  return "data: " + out.str() + "\n\n";
+  std::string event;
+  event.reserve(out.buf.GetSize() + 8);
+  event.append("data: ").append(out.buf.GetString(), out.buf.GetSize()).append("\n\n");
+  return event;
 }
 
 // A chunk with a single choice; `fill_delta` writes the delta's members and
 // `extra` any top-level members after the choices.
 template <class F, class G>
-std::string chunk(const completion_meta& m, F fill_delta, const char* finish_reason, G extra) {
+std::string chunk(const completion_meta& m, int index, F fill_delta, const char* finish_reason,
+                  G extra, const json_value* logprobs = nullptr) {
   return sse_event(m, [&](writer& w) {
     w.Key("choices");
     w.StartArray();
     w.StartObject();
     w.Key("index");
-    w.Int(0);
+    w.Int(index);
     w.Key("delta");
     w.StartObject();
     fill_delta(w);
     w.EndObject();
+    if (logprobs) {
+      w.Key("logprobs");
+      logprobs->Accept(w);
+    }
     w.Key("finish_reason");
     if (finish_reason)
       w.String(finish_reason);
@@ -96,6 +167,19 @@ std::string chunk(const completion_meta& m, F fill_delta, const char* finish_rea
 }
 
 void nothing(writer&) {}
+
+bool empty_content(const json_value& v) {
+  return v.IsNull() || (v.IsString() && v.GetStringLength() == 0);
+}
+
+// A legacy client gets the first tool call's fragments as `function_call`.
+void write_legacy_call_fragment(writer& w, const json_value& tool_calls) {
+  if (!tool_calls.IsArray() || tool_calls.Empty() || !tool_calls[0].IsObject()) return;
+  auto f = tool_calls[0].FindMember("function");
+  if (f == tool_calls[0].MemberEnd() || !f->value.IsObject()) return;
+  w.Key("function_call");
+  f->value.Accept(w);
+}
 
 }  // namespace
 
@@ -111,39 +195,85 @@ completion_meta make_completion_meta(std::string model, std::string session_id,
   return m;
 }
 
-std::string encode_completion(const completion_meta& m, std::string_view content,
-                              std::string_view finish_reason, const usage& u) {
+std::string encode_completion(const completion_meta& m, const completion_result& r) {
   json_out out;
   auto& w = out.w;
   w.StartObject();
-  write_head(w, m, "chat.completion");
+  write_head(w, m, "chat.completion", r.system_fingerprint);
   w.Key("choices");
   w.StartArray();
-  w.StartObject();
-  w.Key("index");
-  w.Int(0);
-  w.Key("message");
-  w.StartObject();
-  w.Key("role");
-  w.String("assistant");
-  w.Key("content");
-  write_string(w, content);
-  w.EndObject();
-  w.Key("logprobs");
-  w.Null();
-  w.Key("finish_reason");
-  write_string(w, finish_reason);
-  w.EndObject();
+  for (auto& c : r.choices) {
+    w.StartObject();
+    w.Key("index");
+    w.Int(c.index);
+    w.Key("message");
+    write_reply_message(w, c.message, m.legacy_functions);
+    w.Key("logprobs");
+    if (c.logprobs_json.empty())
+      w.Null();
+    else
+      write_raw(w, c.logprobs_json);
+    w.Key("finish_reason");
+    write_string(w, finish_reason_of(c, m.legacy_functions));
+    w.EndObject();
+  }
   w.EndArray();
-  write_usage(w, u);
+  write_usage(w, r);
+  if (!r.service_tier.empty()) {
+    w.Key("service_tier");
+    write_string(w, r.service_tier);
+  }
   write_metadata(w, m);
   w.EndObject();
   return out.str();
 }
 
-std::string sse_role_chunk(const completion_meta& m) {
+std::string tool_call_delta(std::size_t slot, const tool_call* head, std::string_view args) {
+  json_out out;
+  auto& w = out.w;
+  w.StartObject();
+  w.Key("tool_calls");
+  w.StartArray();
+  w.StartObject();
+  w.Key("index");
+  w.Uint64(slot);
+  if (head) {
+    w.Key("id");
+    write_string(w, head->id);
+    w.Key("type");
+    w.String("function");
+  }
+  w.Key("function");
+  w.StartObject();
+  if (head) {
+    w.Key("name");
+    write_string(w, head->name);
+  }
+  w.Key("arguments");
+  write_string(w, args);
+  w.EndObject();
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return out.str();
+}
+
+bool worth_relaying(const stream_piece& p) {
+  if (p.logprobs && !p.logprobs->IsNull()) return true;
+  if (!p.delta || !p.delta->IsObject()) return false;
+  for (auto it = p.delta->MemberBegin(); it != p.delta->MemberEnd(); ++it) {
+    auto key = key_of(it);
+    if (key == "role" || it->value.IsNull()) continue;
+    if (key == "content" && empty_content(it->value)) continue;
+    if (key == "tool_calls" && it->value.IsArray() && it->value.Empty()) continue;
+    return true;
+  }
+  return false;
+}
+
+std::string sse_role_chunk(const completion_meta& m, int index) {
   return chunk(
-      m,
+      m, index,
       [](writer& w) {
         w.Key("role");
         w.String("assistant");
@@ -153,9 +283,9 @@ std::string sse_role_chunk(const completion_meta& m) {
       nullptr, nothing);
 }
 
-std::string sse_content_chunk(const completion_meta& m, std::string_view text) {
+std::string sse_content_chunk(const completion_meta& m, std::string_view text, int index) {
   return chunk(
-      m,
+      m, index,
       [text](writer& w) {
         w.Key("content");
         write_string(w, text);
@@ -163,22 +293,55 @@ std::string sse_content_chunk(const completion_meta& m, std::string_view text) {
       nullptr, nothing);
 }
 
-std::string sse_finish_chunk(const completion_meta& m, std::string_view finish_reason) {
-  std::string reason(finish_reason);
-  return chunk(m, nothing, reason.c_str(), nothing);
+std::string sse_piece_chunk(const completion_meta& m, const stream_piece& p) {
+  auto fill = [&](writer& w) {
+    if (!p.delta || !p.delta->IsObject()) return;
+    for (auto it = p.delta->MemberBegin(); it != p.delta->MemberEnd(); ++it) {
+      auto key = key_of(it);
+      if (key == "role" || it->value.IsNull()) continue;
+      if (key == "content" && empty_content(it->value)) continue;
+      if (key == "tool_calls" && m.legacy_functions) {
+        write_legacy_call_fragment(w, it->value);
+        continue;
+      }
+      write_string_key(w, key);
+      it->value.Accept(w);
+    }
+  };
+  auto* logprobs = p.logprobs && !p.logprobs->IsNull() ? p.logprobs : nullptr;
+  return chunk(m, p.index, fill, nullptr, nothing, logprobs);
 }
 
-std::string sse_usage_chunk(const completion_meta& m, const usage& u) {
+std::string sse_finish_chunk(const completion_meta& m, const completion_result& r) {
+  return sse_event(m, [&](writer& w) {
+    w.Key("choices");
+    w.StartArray();
+    for (auto& c : r.choices) {
+      w.StartObject();
+      w.Key("index");
+      w.Int(c.index);
+      w.Key("delta");
+      w.StartObject();
+      w.EndObject();
+      w.Key("finish_reason");
+      write_string(w, finish_reason_of(c, m.legacy_functions));
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+}
+
+std::string sse_usage_chunk(const completion_meta& m, const completion_result& r) {
   return sse_event(m, [&](writer& w) {
     w.Key("choices");
     w.StartArray();
     w.EndArray();
-    write_usage(w, u);
+    write_usage(w, r);
   });
 }
 
 std::string sse_error_chunk(const completion_meta& m, const api_error& e) {
-  return chunk(m, nothing, "error", [&](writer& w) {
+  return chunk(m, 0, nothing, "error", [&](writer& w) {
     w.Key("error");
     write_error_object(w, e);
   });

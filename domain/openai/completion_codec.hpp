@@ -5,15 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "domain/chat/completion.hpp"
 #include "domain/core/api_error.hpp"
+#include "domain/core/json.hpp"
 
 namespace troupe::domain {
-
-struct usage {
-  std::int64_t prompt_tokens = 0;
-  std::int64_t completion_tokens = 0;
-  std::int64_t total() const { return prompt_tokens + completion_tokens; }
-};
 
 // What every reply (and every chunk of a stream) carries.
 struct completion_meta {
@@ -24,19 +20,37 @@ struct completion_meta {
   std::string user_id;
   std::string message_id;
   std::string provider;  // which provider served the turn
+  std::string system_fingerprint;  // the upstream's, once known
+  // The client asked with legacy `functions`: tool calls go back as `function_call`.
+  bool legacy_functions = false;
 };
 
 completion_meta make_completion_meta(std::string model, std::string session_id,
                                      std::string user_id);
 
-std::string encode_completion(const completion_meta& m, std::string_view content,
-                              std::string_view finish_reason, const usage& u);
+std::string encode_completion(const completion_meta& m, const completion_result& r);
+
+// One delta of an upstream stream, relayed as it arrives.
+struct stream_piece {
+  int index = 0;  // the choice
+  const json_value* delta = nullptr;  // the upstream's delta object (role and empty content skipped)
+  const json_value* logprobs = nullptr;  // the choice's logprobs, if any
+  std::string_view system_fingerprint;    // the chunk's, if any
+};
+// Whether a piece carries anything worth a chunk.
+bool worth_relaying(const stream_piece& p);
+
+// A delta object with one tool call fragment: the call at `slot`, its id and
+// name when `head` is given (the first fragment), and a piece of its arguments.
+std::string tool_call_delta(std::size_t slot, const tool_call* head, std::string_view arguments);
 
 // Each returns a complete SSE event: "data: {...}\n\n".
-std::string sse_role_chunk(const completion_meta& m);
-std::string sse_content_chunk(const completion_meta& m, std::string_view text);
-std::string sse_finish_chunk(const completion_meta& m, std::string_view finish_reason);
-std::string sse_usage_chunk(const completion_meta& m, const usage& u);
+std::string sse_role_chunk(const completion_meta& m, int index = 0);
+std::string sse_content_chunk(const completion_meta& m, std::string_view text, int index = 0);
+std::string sse_piece_chunk(const completion_meta& m, const stream_piece& p);
+// The finish reason of every choice.
+std::string sse_finish_chunk(const completion_meta& m, const completion_result& r);
+std::string sse_usage_chunk(const completion_meta& m, const completion_result& r);
 std::string sse_error_chunk(const completion_meta& m, const api_error& e);
 inline constexpr std::string_view sse_done = "data: [DONE]\n\n";
 

@@ -1,88 +1,20 @@
 #include "domain/openai/completion_request.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include <fmt/format.h>
 
 #include "domain/core/ids.hpp"
 #include "domain/core/json.hpp"
+#include "domain/openai/message_codec.hpp"
+#include "domain/openai/tool_request.hpp"
 
 namespace troupe::domain {
 
 namespace {
 
-// OpenAI request fields we accept without acting on them here.
-constexpr std::array<std::string_view, 24> accepted_fields = {
-    "logprobs",     "top_logprobs",        "response_format", "logit_bias",
-    "tools",        "tool_choice",         "parallel_tool_calls", "functions",
-    "function_call", "store",              "service_tier",    "reasoning_effort",
-    "modalities",   "audio",               "prediction",      "web_search_options",
-    "verbosity",    "prompt_cache_key",    "safety_identifier", "stream_options",
-    "user",         "seed",                "metadata",        "n"};
-
-constexpr std::array<std::string_view, 8> accepted_message_fields = {
-    "role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal", "audio"};
-
-template <std::size_t N>
-bool in(const std::array<std::string_view, N>& list, std::string_view key) {
-  return std::find(list.begin(), list.end(), key) != list.end();
-}
-
-std::string read_content(const json_value& v, const std::string& param, role r) {
-  if (v.IsString()) return {v.GetString(), v.GetStringLength()};
-  if (v.IsNull() && (r == role::assistant || r == role::tool)) return {};
-  if (!v.IsArray())
-    throw unprocessable(fmt::format("'{}' must be a string or an array of content parts", param),
-                        param);
-  std::string text;
-  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-    auto part_param = fmt::format("{}[{}]", param, i);
-    auto& part = get_object(v[i], part_param);
-    auto type = part.FindMember("type");
-    if (type == part.MemberEnd())
-      throw unprocessable(fmt::format("'{}.type' is required", part_param), part_param + ".type");
-    if (get_string(type->value, part_param + ".type") != "text")
-      throw bad_request(fmt::format("'{}.type': only \"text\" content parts are supported",
-                                    part_param),
-                        part_param + ".type");
-    auto t = part.FindMember("text");
-    if (t == part.MemberEnd())
-      throw unprocessable(fmt::format("'{}.text' is required", part_param), part_param + ".text");
-    if (!text.empty()) text += '\n';
-    text += get_string(t->value, part_param + ".text");
-  }
-  return text;
-}
-
-chat_message read_message(const json_value& v, rapidjson::SizeType index) {
-  auto param = fmt::format("messages[{}]", index);
-  get_object(v, param);
-  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it)
-    if (!in(accepted_message_fields, key_of(it)))
-      throw unprocessable(fmt::format("unknown field '{}.{}'", param, key_of(it)),
-                          join_path(param, key_of(it)));
-  auto r = v.FindMember("role");
-  if (r == v.MemberEnd())
-    throw unprocessable(fmt::format("'{}.role' is required", param), param + ".role");
-  auto role_name = get_string(r->value, param + ".role");
-  auto parsed = parse_role(role_name);
-  if (!parsed)
-    throw bad_request(fmt::format("'{}.role' must be one of system, user, assistant, tool; got "
-                                  "'{}'",
-                                  param, role_name),
-                      param + ".role");
-  chat_message m;
-  m.role = *parsed;
-  auto c = v.FindMember("content");
-  if (c == v.MemberEnd()) {
-    if (m.role != role::assistant)
-      throw unprocessable(fmt::format("'{}.content' is required", param), param + ".content");
-  } else {
-    m.content = read_content(c->value, param + ".content", m.role);
-  }
-  return m;
-}
+// The most choices a request may ask for (OpenAI's own limit).
+constexpr std::int64_t max_choices = 128;
 
 double ranged(const json_value& v, const char* param, double lo, double hi) {
   double d = get_number(v, param);
@@ -100,6 +32,7 @@ std::int64_t positive(const json_value& v, const char* param) {
 
 void read_metadata(const json_value& v, completion_request& req) {
   get_object(v, "metadata");
+  std::vector<std::pair<std::string_view, const json_value*>> others;
   for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
     auto key = key_of(it);
     auto param = join_path("metadata", key);
@@ -116,13 +49,35 @@ void read_metadata(const json_value& v, completion_request& req) {
       req.session_id = id;
     } else if (key == "user_id") {
       if (!it->value.IsNull()) req.user_id = get_string(it->value, param);
+    } else {
+      others.emplace_back(key_of(it), &it->value);
     }
-    // Other metadata keys are the client's own; accepted and not interpreted.
+  }
+  // The client's own keys go upstream with the request.
+  if (others.empty()) return;
+  json_out out;
+  out.w.StartObject();
+  for (auto& [key, value] : others) {
+    write_string_key(out.w, key);
+    value->Accept(out.w);
+  }
+  out.w.EndObject();
+  req.forward.emplace_back("metadata", out.str());
+}
+
+void read_stream_options(const json_value& v, completion_request& req) {
+  get_object(v, "stream_options");
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+    if (key_of(it) == "include_usage") {
+      if (!it->value.IsNull())
+        req.include_usage = get_bool(it->value, "stream_options.include_usage");
+    } else {
+      req.stream_options_forward.emplace_back(std::string(key_of(it)), to_json_text(it->value));
+    }
   }
 }
 
 void read_stop(const json_value& v, sampling_params& p) {
-  if (v.IsNull()) return;
   if (v.IsString()) {
     p.stop = {get_string(v, "stop")};
     return;
@@ -135,7 +90,62 @@ void read_stop(const json_value& v, sampling_params& p) {
   if (p.stop.size() > 4) throw bad_request("'stop' may hold at most 4 sequences", "stop");
 }
 
+// Reads a field Troupe acts on; returns the JSON text that goes upstream
+// for it ("" for fields that do not go upstream as they are).
+std::string read_field(std::string_view key, const json_value& v, completion_request& req) {
+  auto& p = req.params;
+  if (key == "temperature") {
+    p.temperature = ranged(v, "temperature", 0, 2);
+  } else if (key == "top_p") {
+    p.top_p = ranged(v, "top_p", 0, 1);
+  } else if (key == "presence_penalty") {
+    p.presence_penalty = ranged(v, "presence_penalty", -2, 2);
+  } else if (key == "frequency_penalty") {
+    p.frequency_penalty = ranged(v, "frequency_penalty", -2, 2);
+  } else if (key == "max_tokens" || key == "max_completion_tokens") {
+    p.max_completion_tokens = key == "max_completion_tokens";
+    p.max_tokens = positive(v, p.max_completion_tokens ? "max_completion_tokens" : "max_tokens");
+  } else if (key == "stop") {
+    read_stop(v, p);
+  } else if (key == "n") {
+    auto n = positive(v, "n");
+    if (n > max_choices)
+      throw bad_request(fmt::format("'n' must be at most {}", max_choices), "n");
+    req.n = static_cast<int>(n);
+  } else if (key == "seed") {
+    p.seed = get_int(v, "seed");
+  } else if (key == "user") {
+    p.user = get_string(v, "user");
+  } else if (key == "store") {
+    req.store = get_bool(v, "store");
+  } else if (key == "tools") {
+    return read_tools(v, req);
+  } else if (key == "functions") {
+    return read_functions(v, req);
+  } else if (key == "tool_choice") {
+    return read_tool_choice(v, req);
+  } else if (key == "function_call") {
+    return read_function_call(v, req);
+  } else if (key == "parallel_tool_calls") {
+    get_bool(v, "parallel_tool_calls");
+  } else if (key == "response_format") {
+    read_response_format(v, req);
+  }
+  return to_json_text(v);
+}
+
+// The name a forwarded field has upstream: legacy function fields become tool fields.
+std::string upstream_key(std::string_view key) {
+  if (key == "functions") return "tools";
+  if (key == "function_call") return "tool_choice";
+  return std::string(key);
+}
+
 }  // namespace
+
+bool completion_request::has_forward(std::string_view key) const {
+  return std::any_of(forward.begin(), forward.end(), [&](auto& m) { return m.first == key; });
+}
 
 completion_request parse_completion_request(std::string_view body) {
   rapidjson::Document doc;
@@ -145,45 +155,28 @@ completion_request parse_completion_request(std::string_view body) {
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     auto key = key_of(it);
     auto& v = it->value;
-    auto& p = req.params;
     if (key == "model") {
       req.model = get_string(v, "model");
     } else if (key == "messages") {
-      get_array(v, "messages");
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) req.messages.push_back(read_message(v[i], i));
+      req.messages = read_messages(v);
       have_messages = true;
     } else if (v.IsNull()) {
       continue;  // an explicit null is the same as leaving an optional field out
-    } else if (key == "temperature") {
-      p.temperature = ranged(v, "temperature", 0, 2);
-    } else if (key == "top_p") {
-      p.top_p = ranged(v, "top_p", 0, 1);
-    } else if (key == "presence_penalty") {
-      p.presence_penalty = ranged(v, "presence_penalty", -2, 2);
-    } else if (key == "frequency_penalty") {
-      p.frequency_penalty = ranged(v, "frequency_penalty", -2, 2);
-    } else if (key == "max_tokens" || key == "max_completion_tokens") {
-      p.max_completion_tokens = key == "max_completion_tokens";
-      p.max_tokens = positive(v, p.max_completion_tokens ? "max_completion_tokens" : "max_tokens");
-    } else if (key == "stop") {
-      read_stop(v, p);
-    } else if (key == "n") {
-      if (get_int(v, "n") != 1) throw bad_request("only n=1 is supported", "n");
     } else if (key == "stream") {
       req.stream = get_bool(v, "stream");
     } else if (key == "stream_options") {
-      get_object(v, "stream_options");
-      auto u = v.FindMember("include_usage");
-      if (u != v.MemberEnd() && !u->value.IsNull())
-        req.include_usage = get_bool(u->value, "stream_options.include_usage");
-    } else if (key == "seed") {
-      p.seed = get_int(v, "seed");
-    } else if (key == "user") {
-      p.user = get_string(v, "user");
+      read_stream_options(v, req);
     } else if (key == "metadata") {
       read_metadata(v, req);
-    } else if (!in(accepted_fields, key)) {
-      throw unprocessable(fmt::format("unknown field '{}'", key), std::string(key));
+    } else {
+      auto upstream = upstream_key(key);
+      if (req.has_forward(upstream))
+        throw bad_request(upstream == key
+                              ? fmt::format("'{}' is given twice", key)
+                              : fmt::format("'{}' and its legacy form '{}' were both given",
+                                            upstream, key),
+                          std::string(key));
+      req.forward.emplace_back(std::move(upstream), read_field(key, v, req));
     }
   }
   if (req.model.empty()) {

@@ -63,6 +63,23 @@ double num(const json_value& v, const std::string& where) {
   return d;
 }
 
+std::vector<tool_call> read_tool_calls(const json_value& v, const std::string& where) {
+  if (!v.IsArray()) fail(fmt::format("services: '{}' must be an array", where));
+  std::vector<tool_call> out;
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    auto at = fmt::format("{}[{}]", where, i);
+    auto& c = v[i];
+    if (!c.IsObject() || !c.HasMember("name"))
+      fail(fmt::format("services: '{}' must be an object with a 'name'", at));
+    tool_call call;
+    call.name = str(c["name"], at + ".name");
+    if (auto a = c.FindMember("arguments"); a != c.MemberEnd())
+      call.arguments = a->value.IsString() ? str(a->value, at + ".arguments") : to_json_text(a->value);
+    out.push_back(std::move(call));
+  }
+  return out;
+}
+
 provider_config read_provider(const std::string& name, const json_value& v) {
   if (!v.IsObject()) fail(fmt::format("services: provider '{}' must be an object", name));
   provider_config p;
@@ -84,6 +101,9 @@ provider_config read_provider(const std::string& name, const json_value& v) {
     else if (key == "reply") p.reply = str(x, where);
     else if (key == "first_token_ms") p.first_token_ms = static_cast<std::int64_t>(num(x, where));
     else if (key == "token_interval_ms") p.token_interval_ms = static_cast<std::int64_t>(num(x, where));
+    else if (key == "tool_calls") p.tool_calls = read_tool_calls(x, where);
+    else if (key == "tool_result_reply") p.tool_result_reply = str(x, where);
+    else if (key == "json_reply") p.json_reply = to_json_text(x);
     else fail(fmt::format("services: unknown key '{}'", where));
   }
   if (p.type.empty()) fail(fmt::format("services: provider '{}' needs a 'type'", name));

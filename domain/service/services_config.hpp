@@ -5,7 +5,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "domain/chat/chat_message.hpp"
 #include "domain/upstream/upstream_policy.hpp"
 
 namespace troupe::domain {
@@ -25,6 +27,13 @@ struct provider_config {
   std::string reply = "Test response from mock LLM";
   std::int64_t first_token_ms = 0;
   std::int64_t token_interval_ms = 0;
+  // Scripted tool calls: when a request offers tools, these are called (those
+  // it offers; name "*" is the first tool offered, its arguments made from its
+  // schema when none are given). Ids are generated per call.
+  std::vector<tool_call> tool_calls;
+  // The answer once tool results came back; "{results}" is replaced by them.
+  std::string tool_result_reply = "Tool results: {results}";
+  std::string json_reply;  // response_format json_*: this JSON instead of one made from the schema
 };
 
 struct services_config {

@@ -39,6 +39,33 @@ std::optional<std::int64_t> parse_retry_after_ms(std::string_view v, std::int64_
   return std::max<std::int64_t>(0, at_ms - now_ms);
 }
 
+bool client_fault(const upstream_outcome& o) {
+  return o.failure == upstream_failure::http_status &&
+         (o.status == 400 || o.status == 404 || o.status == 413 || o.status == 422);
+}
+
+namespace {
+
+api_error from_upstream_status(const upstream_outcome& o, std::string_view provider) {
+  if (client_fault(o)) {
+    api_error e{o.status, "invalid_request_error",
+                o.code.empty() ? "upstream_rejected" : o.code, o.message, o.param};
+    return e;
+  }
+  if (o.status == 429) {
+    auto secs = o.retry_after_ms ? (*o.retry_after_ms + 999) / 1000 : 1;
+    return too_many_requests(fmt::format("provider '{}' is rate limited: {}", provider, o.message),
+                             std::max<std::int64_t>(1, secs));
+  }
+  if (o.status == 401 || o.status == 403)
+    return bad_gateway(fmt::format("provider '{}' refused Troupe's credentials ({}): {}; check "
+                                   "its api_key in the services file",
+                                   provider, o.status, o.message));
+  return bad_gateway(fmt::format("provider '{}' answered {}: {}", provider, o.status, o.message));
+}
+
+}  // namespace
+
 api_error client_error(const upstream_outcome& o, std::string_view provider) {
   using f = upstream_failure;
   switch (o.failure) {
@@ -46,8 +73,7 @@ api_error client_error(const upstream_outcome& o, std::string_view provider) {
       return gateway_timeout(fmt::format("provider '{}' did not answer in time: {}", provider,
                                          o.message));
     case f::http_status:
-      return bad_gateway(fmt::format("provider '{}' answered {}: {}", provider, o.status,
-                                     o.message));
+      return from_upstream_status(o, provider);
     case f::connect:
       return bad_gateway(fmt::format("provider '{}' is unreachable: {}", provider, o.message));
     case f::malformed:

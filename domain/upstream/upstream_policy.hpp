@@ -26,6 +26,7 @@ struct upstream_outcome {
   upstream_failure failure = upstream_failure::none;
   int status = 0;               // HTTP status, when there was one
   std::string message;          // the upstream's message or what went wrong
+  std::string param, code;      // from an upstream's OpenAI error body
   std::optional<std::int64_t> retry_after_ms;
   bool started = false;         // a token already reached the client
 };
@@ -48,8 +49,13 @@ std::int64_t backoff_ms(const retry_policy& p, int retry, std::optional<std::int
 // Retry-After: delta-seconds or an HTTP-date; nullopt when unreadable.
 std::optional<std::int64_t> parse_retry_after_ms(std::string_view value, std::int64_t now_ms);
 
-// The client's error: 504 for a timeout, else 502 naming the provider and
-// carrying the upstream's message.
+// An upstream 4xx that the client's request caused (400, 404, 413, 422):
+// it goes back to the client as it is, never retried, never to a fallback.
+bool client_fault(const upstream_outcome& o);
+
+// The client's error: a client fault with the upstream's status and message;
+// 429 (retries spent) with Retry-After; 504 for a timeout; else 502 naming
+// the provider and carrying the upstream's message.
 api_error client_error(const upstream_outcome& o, std::string_view provider);
 
 }  // namespace troupe::domain

@@ -1,6 +1,9 @@
 #include "domain/upstream/upstream_reply.hpp"
 
+#include <algorithm>
+
 #include "domain/core/json.hpp"
+#include "domain/openai/message_codec.hpp"
 
 namespace troupe::domain {
 
@@ -15,23 +18,30 @@ const json_value* member(const json_value& obj, const char* key) {
 std::string text_of(const json_value& v) { return {v.GetString(), v.GetStringLength()}; }
 
 // Reads "usage" when present; false when it is there but malformed.
-bool read_usage(const json_value& root, std::optional<usage>& out) {
+bool read_usage(const json_value& root, usage& tokens, std::string& raw) {
   auto* u = member(root, "usage");
   if (!u) return true;
   auto* p = member(*u, "prompt_tokens");
   auto* c = member(*u, "completion_tokens");
   if (!u->IsObject() || (p && !p->IsInt64()) || (c && !c->IsInt64())) return false;
-  out = usage{p ? p->GetInt64() : 0, c ? c->GetInt64() : 0};
+  tokens = usage{p ? p->GetInt64() : 0, c ? c->GetInt64() : 0};
+  raw = to_json_text(*u);
   return true;
 }
 
 // The choice's finish_reason when it is a string; false when it is another type.
-bool read_finish(const json_value& choice, std::optional<std::string>& out) {
+bool read_finish(const json_value& choice, std::string& out) {
   auto* f = member(choice, "finish_reason");
   if (!f) return true;
   if (!f->IsString()) return false;
   out = text_of(*f);
   return true;
+}
+
+// system_fingerprint and service_tier, strings when present.
+void read_extras(const json_value& root, std::string& fingerprint, std::string& tier) {
+  if (auto* s = member(root, "system_fingerprint"); s && s->IsString()) fingerprint = text_of(*s);
+  if (auto* s = member(root, "service_tier"); s && s->IsString()) tier = text_of(*s);
 }
 
 bool parse(std::string_view text, rapidjson::Document& doc, std::string& error) {
@@ -57,10 +67,37 @@ std::optional<std::string> embedded_error(const json_value& doc) {
   return to_json_text(*e);
 }
 
+// A reply message: an assistant message in the request format, which some
+// servers send without a role.
+bool read_reply_message(const json_value& v, chat_message& out, std::string& error) {
+  if (!v.IsObject()) {
+    error = "the message is not an object";
+    return false;
+  }
+  try {
+    if (!member(v, "role")) {
+      rapidjson::Document copy;
+      copy.CopyFrom(v, copy.GetAllocator());
+      copy.AddMember("role", "assistant", copy.GetAllocator());
+      out = read_message(copy, "message");
+    } else {
+      out = read_message(v, "message");
+    }
+  } catch (const api_error& e) {
+    error = e.message;
+    return false;
+  }
+  if (out.role != role::assistant) {
+    error = "the message's role is not assistant";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-std::optional<upstream_completion> parse_upstream_completion(std::string_view body,
-                                                             std::string& error) {
+std::optional<completion_result> parse_upstream_completion(std::string_view body,
+                                                           std::string& error) {
   rapidjson::Document doc;
   if (!parse(body, doc, error)) return std::nullopt;
   if (auto e = embedded_error(doc)) {
@@ -72,21 +109,35 @@ std::optional<upstream_completion> parse_upstream_completion(std::string_view bo
     error = "no choices in the reply";
     return std::nullopt;
   }
-  auto& choice = (*choices)[0];
-  auto* message = member(choice, "message");
-  auto* content = message ? member(*message, "content") : nullptr;
-  if (!message || !message->IsObject() || (content && !content->IsString())) {
-    error = "choices[0].message.content is not a string";
+  completion_result out;
+  out.choices.clear();
+  for (rapidjson::SizeType i = 0; i < choices->Size(); ++i) {
+    auto& choice = (*choices)[i];
+    completion_choice c;
+    c.index = static_cast<int>(i);
+    if (auto* idx = member(choice, "index"); idx && idx->IsInt()) c.index = idx->GetInt();
+    auto* message = member(choice, "message");
+    std::string why;
+    if (!message || !read_reply_message(*message, c.message, why)) {
+      error = "choices[" + std::to_string(i) + "].message is malformed" +
+              (why.empty() ? "" : ": " + why);
+      return std::nullopt;
+    }
+    if (!read_finish(choice, c.finish_reason)) {
+      error = "malformed finish_reason";
+      return std::nullopt;
+    }
+    if (c.finish_reason.empty()) c.finish_reason = "stop";
+    if (auto* lp = member(choice, "logprobs")) c.logprobs_json = to_json_text(*lp);
+    out.choices.push_back(std::move(c));
+  }
+  std::sort(out.choices.begin(), out.choices.end(),
+            [](auto& a, auto& b) { return a.index < b.index; });
+  if (!read_usage(doc, out.tokens, out.usage_json)) {
+    error = "malformed usage";
     return std::nullopt;
   }
-  upstream_completion out;
-  if (content) out.content = text_of(*content);
-  std::optional<std::string> finish;
-  if (!read_finish(choice, finish) || !read_usage(doc, out.tokens)) {
-    error = "malformed finish_reason or usage";
-    return std::nullopt;
-  }
-  if (finish) out.finish_reason = *finish;
+  read_extras(doc, out.system_fingerprint, out.service_tier);
   return out;
 }
 
@@ -107,6 +158,19 @@ std::string upstream_error_message(std::string_view body) {
   return out.find_first_not_of(' ') == std::string::npos ? "(empty body)" : out;
 }
 
+upstream_error_info parse_upstream_error(std::string_view body) {
+  upstream_error_info out;
+  out.message = upstream_error_message(body);
+  rapidjson::Document doc;
+  std::string ignored;
+  if (!parse(body, doc, ignored)) return out;
+  auto* e = member(doc, "error");
+  if (!e || !e->IsObject()) return out;
+  if (auto* p = member(*e, "param"); p && p->IsString()) out.param = text_of(*p);
+  if (auto* c = member(*e, "code"); c && c->IsString()) out.code = text_of(*c);
+  return out;
+}
+
 bool upstream_stream_decoder::fail(std::string why, bool reported) {
   state_ = state::failed;
   error_ = std::move(why);
@@ -114,7 +178,53 @@ bool upstream_stream_decoder::fail(std::string why, bool reported) {
   return false;
 }
 
-bool upstream_stream_decoder::event(std::string_view data, const on_delta& f) {
+upstream_stream_decoder::choice_sum& upstream_stream_decoder::choice(int index) {
+  for (auto& c : choices_)
+    if (c.index == index) return c;
+  choices_.push_back(choice_sum{});
+  choices_.back().index = index;
+  return choices_.back();
+}
+
+// Adds one tool call fragment list (or a legacy function_call) to the sums.
+bool upstream_stream_decoder::add_delta(choice_sum& c, const json_value& delta) {
+  if (!delta.IsObject()) return false;
+  if (auto* content = member(delta, "content")) {
+    if (!content->IsString()) return false;
+    c.content.append(content->GetString(), content->GetStringLength());
+    c.has_content = c.has_content || content->GetStringLength() > 0;
+  }
+  if (auto* refusal = member(delta, "refusal")) {
+    if (!refusal->IsString()) return false;
+    if (!c.refusal) c.refusal.emplace();
+    c.refusal->append(refusal->GetString(), refusal->GetStringLength());
+  }
+  auto fragment = [&](std::size_t slot, const json_value& call) {
+    if (!call.IsObject()) return false;
+    if (c.calls.size() <= slot) c.calls.resize(slot + 1);
+    auto& out = c.calls[slot];
+    if (auto* id = member(call, "id"); id && id->IsString()) out.id = text_of(*id);
+    auto* fn = member(call, "function");
+    if (!fn) fn = &call;  // legacy function_call: {name, arguments}
+    if (auto* name = member(*fn, "name"); name && name->IsString()) out.name += text_of(*name);
+    if (auto* args = member(*fn, "arguments"); args && args->IsString())
+      out.arguments += text_of(*args);
+    return true;
+  };
+  if (auto* calls = member(delta, "tool_calls")) {
+    if (!calls->IsArray()) return false;
+    for (auto& call : calls->GetArray()) {
+      auto* idx = member(call, "index");
+      if (idx && !idx->IsUint()) return false;
+      if (!fragment(idx ? idx->GetUint() : c.calls.size(), call)) return false;
+    }
+  }
+  if (auto* fc = member(delta, "function_call"))
+    if (!fragment(0, *fc)) return false;
+  return true;
+}
+
+bool upstream_stream_decoder::event(std::string_view data, const on_piece& f) {
   if (data == "[DONE]") {
     state_ = state::done;
     return false;
@@ -123,38 +233,86 @@ bool upstream_stream_decoder::event(std::string_view data, const on_delta& f) {
   std::string error;
   if (!parse(data, doc, error)) return fail("malformed stream event: " + error);
   if (auto e = embedded_error(doc)) return fail(*e, true);
-  if (!read_usage(doc, result_.tokens)) return fail("malformed usage in the stream");
+  if (!read_usage(doc, tokens_, usage_json_)) return fail("malformed usage in the stream");
+  read_extras(doc, system_fingerprint_, service_tier_);
   auto* choices = member(doc, "choices");
   if (!choices) return true;  // e.g. a keep-alive or usage-only event
   if (!choices->IsArray()) return fail("malformed stream event: 'choices' is not an array");
-  if (choices->Empty()) return true;
-  auto& choice = (*choices)[0];
-  auto* delta = member(choice, "delta");
-  auto* content = delta ? member(*delta, "content") : nullptr;
-  std::optional<std::string> finish;
-  if ((content && !content->IsString()) || !read_finish(choice, finish))
-    return fail("malformed stream event: bad delta or finish_reason");
-  if (content && content->GetStringLength() > 0) {
-    std::string_view text(content->GetString(), content->GetStringLength());
-    result_.content.append(text);
-    started_ = true;
-    f(text);
-  }
-  if (finish) {
-    result_.finish_reason = *finish;
-    saw_finish_ = true;
+  for (rapidjson::SizeType i = 0; i < choices->Size(); ++i) {
+    auto& ch = (*choices)[i];
+    if (!ch.IsObject()) return fail("malformed stream event: a choice is not an object");
+    int index = 0;
+    if (auto* idx = member(ch, "index")) {
+      if (!idx->IsInt() || idx->GetInt() < 0) return fail("malformed stream event: bad index");
+      index = idx->GetInt();
+    }
+    auto& sum = choice(index);
+    auto* delta = member(ch, "delta");
+    std::string finish;
+    if ((delta && !add_delta(sum, *delta)) || !read_finish(ch, finish))
+      return fail("malformed stream event: bad delta or finish_reason");
+    stream_piece piece;
+    piece.index = index;
+    piece.delta = delta;
+    piece.logprobs = member(ch, "logprobs");
+    piece.system_fingerprint = system_fingerprint_;
+    if (piece.logprobs) {
+      // Per-token logprobs arrive chunk by chunk; the whole reply holds them all.
+      auto* content = member(*piece.logprobs, "content");
+      if (content && content->IsArray() && !content->Empty()) {
+        auto text = to_json_text(*content);
+        if (sum.logprobs_json.empty())
+          sum.logprobs_json = text;
+        else
+          sum.logprobs_json.insert(sum.logprobs_json.size() - 1, "," + text.substr(1, text.size() - 2));
+      }
+    }
+    if (worth_relaying(piece)) {
+      started_ = true;
+      f(piece);
+    }
+    if (!finish.empty()) {
+      sum.finish_reason = finish;
+      saw_finish_ = true;
+    }
   }
   return true;
 }
 
-bool upstream_stream_decoder::feed(std::string_view bytes, const on_delta& f) {
+completion_result upstream_stream_decoder::result() const {
+  completion_result out;
+  out.choices.clear();
+  auto sorted = choices_;
+  std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.index < b.index; });
+  for (auto& s : sorted) {
+    completion_choice c;
+    c.index = s.index;
+    c.finish_reason = s.finish_reason.empty() ? "stop" : s.finish_reason;
+    if (!s.logprobs_json.empty()) c.logprobs_json = "{\"content\":" + s.logprobs_json + "}";
+    c.message.content = s.content;
+    message_extra x;
+    x.tool_calls = s.calls;
+    x.refusal = s.refusal;
+    if (!s.has_content && !x.tool_calls.empty()) c.message.kind = content_kind::null;
+    if (!x.empty()) c.message.extra = std::make_shared<const message_extra>(std::move(x));
+    out.choices.push_back(std::move(c));
+  }
+  if (out.choices.empty()) out.choices.emplace_back();
+  out.tokens = tokens_;
+  out.usage_json = usage_json_;
+  out.system_fingerprint = system_fingerprint_;
+  out.service_tier = service_tier_;
+  return out;
+}
+
+bool upstream_stream_decoder::feed(std::string_view bytes, const on_piece& f) {
   if (state_ != state::open) return false;
   bool go = sse_.feed(bytes, [&](std::string_view data) { return event(data, f); });
   if (sse_.overflowed()) return fail("a stream event was too large");
   return go;
 }
 
-bool upstream_stream_decoder::finish(const on_delta& f) {
+bool upstream_stream_decoder::finish(const on_piece& f) {
   if (state_ == state::open) {
     sse_.finish([&](std::string_view data) { return event(data, f); });
     if (sse_.overflowed()) fail("a stream event was too large");

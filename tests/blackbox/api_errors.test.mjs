@@ -258,8 +258,9 @@ describe('error table (token configured)', () => {
     );
     assert.equal(stop.param, 'stop');
     assert.match(stop.message, /a string or an array of strings/);
+    // A wrong type in a field Troupe reads is still 422 (unknown fields go upstream).
     assertError(
-      await chat(s, { model: 'demo', messages: [{ role: 'user', content: 'x' }], foo: 1 }),
+      await chat(s, { model: 'demo', messages: [{ role: 'user', content: 'x' }], tools: {} }),
       422,
     );
     assertError(await s.req('POST', '/v1/agents', { body: { template_id: 'chat' } }), 422);

@@ -248,11 +248,15 @@ describe('history', () => {
     ]);
   });
 
-  test('array content is stored as its text', T, async () => {
-    const a = await turn('demo', [{ role: 'user', content: [{ type: 'text', text: 'part one' }] }]);
+  test('array content is stored as its parts', T, async () => {
+    const parts = [
+      { type: 'text', text: 'part one' },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } },
+    ];
+    const a = await turn('demo', [{ role: 'user', content: parts }]);
     const sess = await stored(a.metadata.session_id);
     assert.equal(sess.messages[0].role, 'user');
-    assert.equal(sess.messages[0].content, 'part one');
+    assert.deepEqual(sess.messages[0].content, parts);
   });
 
   test('response_prefix is part of the stored reply', T, async () => {

@@ -71,12 +71,37 @@ async function planned(steps) {
 const ask = (provider, content, extra = {}) =>
   chat(s, { model: agents[provider], messages: [user(content)], ...extra });
 
-describe('upstream 4xx: 502 with its message, never retried', () => {
-  for (const status of [400, 401, 403, 404, 422]) {
-    test(`${status}`, T, async () => {
+describe('upstream 4xx: the client\'s fault comes back as it is, never retried', () => {
+  for (const status of [400, 404, 413, 422]) {
+    test(`${status}: the same status, OpenAI's type, the upstream's message; once, no fallback`, T, async () => {
+      const mark = await planned([{ status, error: `upstream says ${status} nope` }]);
+      const e = assertError(await ask('primary', mark), status, { type: 'invalid_request_error' });
+      assert.equal(e.message, `upstream says ${status} nope`);
+      const seen = await fake.requests(mark);
+      assert.equal(seen.length, 1, 'one call: not retried');
+      assert.equal(seen[0].body.model, 'primary-model', 'the fallback saw nothing');
+    });
+  }
+
+  test('the upstream\'s param and code come along', T, async () => {
+    const mark = await planned([
+      {
+        status: 400,
+        body: JSON.stringify({
+          error: { message: "Invalid 'messages[1].tool_call_id'", type: 'invalid_request_error', param: 'messages[1].tool_call_id', code: 'invalid_value' },
+        }),
+      },
+    ]);
+    const e = assertError(await ask('up', mark), 400, { param: 'messages[1].tool_call_id', code: 'invalid_value' });
+    assert.match(e.message, /tool_call_id/);
+  });
+
+  for (const status of [401, 403]) {
+    test(`${status}: Troupe's own key is wrong: 502 naming the configuration, not retried`, T, async () => {
       const mark = await planned([{ status, error: `upstream says ${status} nope` }]);
       const e = assertError(await ask('up', mark), 502, { code: 'upstream_error' });
       assert.ok(e.message.includes(`upstream says ${status} nope`), e.message);
+      assert.match(e.message, /api_key in the services file/);
       assert.equal((await fake.requests(mark)).length, 1);
     });
   }
@@ -86,6 +111,13 @@ describe('upstream 4xx: 502 with its message, never retried', () => {
     const r = await streamChat(s, { model: agents.up, messages: [user(mark)] });
     const e = assertError(r, 502, { code: 'upstream_error' });
     assert.ok(e.message.includes('Incorrect API key provided'));
+    assert.equal((await fake.requests(mark)).length, 1);
+  });
+
+  test('a 400 on a stream is a plain 400', T, async () => {
+    const mark = await planned([{ status: 400, error: 'bad tools' }]);
+    const r = await streamChat(s, { model: agents.up, messages: [user(mark)] });
+    assertError(r, 400, { type: 'invalid_request_error' });
     assert.equal((await fake.requests(mark)).length, 1);
   });
 });
@@ -125,10 +157,20 @@ describe('5xx, 429 and refused connections are retried', () => {
     assert.ok(gap >= 950, `retried after ${gap} ms`);
   });
 
-  test('a Retry-After beyond the timeout is not waited for', T, async () => {
+  test('429 every time: 429 with Retry-After once the retries are spent', T, async () => {
+    const mark = await planned([{ status: 429, error: 'busy' }]);
+    const r = await ask('up', mark);
+    assertError(r, 429, { type: 'rate_limit_error' });
+    assert.ok(Number(r.headers.get('retry-after')) >= 1, `Retry-After: ${r.headers.get('retry-after')}`);
+    assert.equal((await fake.requests(mark)).length, 3);
+  });
+
+  test('a Retry-After beyond the timeout is not waited for: 429 with Retry-After', T, async () => {
     const mark = await planned([{ status: 429, error: 'come back in an hour', headers: { 'Retry-After': '3600' } }]);
     const t0 = Date.now();
-    const e = assertError(await ask('up', mark), 502);
+    const r = await ask('up', mark);
+    const e = assertError(r, 429, { type: 'rate_limit_error' });
+    assert.equal(r.headers.get('retry-after'), '3600');
     assert.ok(e.message.includes('come back in an hour'));
     assert.ok(Date.now() - t0 < 2000);
     assert.equal((await fake.requests(mark)).length, 1);

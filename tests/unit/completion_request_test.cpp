@@ -60,7 +60,6 @@ BOOST_AUTO_TEST_CASE(shape_errors_are_422) {
   BOOST_TEST(error_of(R"({"messages":[{"role":"user","content":"hi"}]})").substr(0, 3) == "422");
   BOOST_TEST(error_of(R"({"model":"m"})").substr(0, 3) == "422");
   BOOST_TEST(error_of(R"({"model":3,)" + msgs + "}").substr(0, 3) == "422");
-  BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"foo":1})") == "422 foo");
   BOOST_TEST(error_of(R"({"model":"m","messages":[{"content":"hi"}]})").substr(0, 3) == "422");
   BOOST_TEST(error_of(R"({"model":"m","messages":[{"role":"user","content":5}]})").substr(0, 3) == "422");
   BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"temperature":"hot"})").substr(0, 3) == "422");
@@ -75,13 +74,14 @@ BOOST_AUTO_TEST_CASE(value_errors_are_400) {
   BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"top_p":1.1})").substr(0, 3) == "400");
   BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"max_tokens":0})").substr(0, 3) == "400");
   BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"presence_penalty":-3})").substr(0, 3) == "400");
-  BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"n":2})").substr(0, 3) == "400");
+  BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"n":0})") == "400 n");
+  BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"n":129})") == "400 n");
   BOOST_TEST(error_of(R"({"model":"m",)" + msgs + R"(,"metadata":{"session_id":"a b"}})").substr(0, 3) == "400");
 }
 
 BOOST_AUTO_TEST_CASE(nesting_is_limited_outside_strings_only) {
   auto nested = [](int depth) {
-    return R"({"model":"m",)" + msgs + R"(,"metadata":{"x":")" + std::string(500, '[') + R"("},"tools":)" +
+    return R"({"model":"m",)" + msgs + R"(,"metadata":{"x":")" + std::string(500, '[') + R"("},"x_extension":)" +
            std::string(depth, '[') + std::string(depth, ']') + "}";
   };
   BOOST_TEST(error_of(nested(120)) == "ok");  // brackets inside strings do not count

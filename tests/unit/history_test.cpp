@@ -65,33 +65,109 @@ BOOST_AUTO_TEST_CASE(resend_is_recognised_against_a_held_window) {
 BOOST_AUTO_TEST_CASE(window_keeps_newest) {
   conversation_config cfg;
   cfg.history_length = 3;
-  auto w = window_of(10, cfg);
-  BOOST_TEST(w.begin == 7u);
-  BOOST_TEST(w.end == 10u);
-  w = window_of(2, cfg);
-  BOOST_TEST(w.begin == 0u);
+  message_list ten;
+  for (int i = 0; i < 5; ++i) {
+    ten.push_back(u("q" + std::to_string(i)));
+    ten.push_back(a("r" + std::to_string(i)));
+  }
+  auto w = window_of(ten, cfg);
+  BOOST_REQUIRE(w.ranges.size() == 1u);
+  BOOST_TEST(w.ranges[0].begin == 7u);
+  BOOST_TEST(w.ranges[0].end == 10u);
+  w = window_of(message_list(ten.begin(), ten.begin() + 2), cfg);
+  BOOST_TEST(w.ranges[0].begin == 0u);
   BOOST_TEST(w.size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(window_is_empty_when_not_continuous) {
   conversation_config cfg;
   cfg.continuous = false;
-  BOOST_TEST(window_of(10, cfg).size() == 0u);
+  BOOST_TEST(window_of(message_list(10, u("x")), cfg).size() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(prompt_orders_system_instructions_history_new) {
   auto req = std::make_shared<completion_request>();
-  req->messages = {sys("be brief"), u("old"), a("old reply"), u("new")};
+  req->messages = {sys("be brief"), u("new")};
   auto history = std::make_shared<const message_list>(message_list{u("h1"), a("h2"), u("old"), a("old reply")});
   prompt p;
-  p.system_prompt = "agent prompt";
+  p.system_prompt.content = "agent prompt";
   p.request = req;
   p.instructions_end = 1;
-  p.new_begin = 3;
+  p.new_begin = 1;
   p.history = history;
-  p.window = {1, 4};  // newest three
+  p.window.ranges = {{1, 4}};  // newest three
   std::vector<std::string> seen;
-  p.for_each([&](role, const std::string& c) { seen.push_back(c); });
+  p.for_each([&](const chat_message& m) { seen.push_back(m.content); });
   std::vector<std::string> want{"agent prompt", "be brief", "h2", "old", "old reply", "new"};
   BOOST_TEST(seen == want, boost::test_tools::per_element());
+}
+
+namespace {
+chat_message calls(std::vector<std::string> ids) {
+  chat_message m{role::assistant, ""};
+  m.kind = content_kind::null;
+  message_extra x;
+  for (auto& id : ids) x.tool_calls.push_back({id, "f", "{}"});
+  m.extra = std::make_shared<const message_extra>(std::move(x));
+  return m;
+}
+chat_message result(std::string id, std::string text = "ok") {
+  chat_message m{role::tool, std::move(text)};
+  message_extra x;
+  x.tool_call_id = std::move(id);
+  m.extra = std::make_shared<const message_extra>(std::move(x));
+  return m;
+}
+// The window as the contents it keeps, for readable assertions.
+std::vector<std::string> seen(const message_list& held, const history_window& w) {
+  std::vector<std::string> out;
+  for (auto& r : w.ranges)
+    for (auto i = r.begin; i < r.end; ++i)
+      out.push_back(held[i].role == role::tool ? "tool:" + std::string(held[i].tool_call_id())
+                    : held[i].tool_calls().empty() ? held[i].content
+                                                   : "calls");
+  return out;
+}
+conversation_config last(int n) {
+  conversation_config c;
+  c.history_length = n;
+  return c;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(window_never_starts_with_an_orphan_tool_result) {
+  message_list held{u("q"), calls({"c1", "c2"}), result("c1"), result("c2"), a("done"), u("next")};
+  // The newest 4 begin inside the tool exchange: its results go with their call.
+  BOOST_TEST(seen(held, window_of(held, last(4))) == (std::vector<std::string>{"done", "next"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(seen(held, window_of(held, last(5))) ==
+                 (std::vector<std::string>{"calls", "tool:c1", "tool:c2", "done", "next"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(window_drops_tool_calls_without_all_their_results) {
+  // The stored turn ended with tool calls the client never answered.
+  message_list held{u("q"), a("r"), u("call them"), calls({"c1", "c2"})};
+  BOOST_TEST(seen(held, window_of(held, last(10))) ==
+                 (std::vector<std::string>{"q", "r", "call them"}),
+             boost::test_tools::per_element());
+  // Answered in the new messages: kept.
+  message_list following{result("c1"), result("c2")};
+  BOOST_TEST(seen(held, window_of(held, last(10), following, 0)) ==
+                 (std::vector<std::string>{"q", "r", "call them", "calls"}),
+             boost::test_tools::per_element());
+  // Half answered: the call goes, and so does the lone result.
+  message_list half{u("q"), calls({"c1", "c2"}), result("c1"), u("moved on")};
+  BOOST_TEST(seen(half, window_of(half, last(10))) == (std::vector<std::string>{"q", "moved on"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(resent_tool_exchanges_are_recognised) {
+  message_list held{u("q"), calls({"c1"}), result("c1", "42"), a("it is 42")};
+  message_list resent{u("q"), calls({"c1"}), result("c1", "42"), a("it is 42"), u("thanks")};
+  BOOST_TEST(new_messages_begin(held, 4, resent) == 4u);
+  message_list other_result{u("q"), calls({"c1"}), result("c1", "43"), a("it is 42"), u("x")};
+  BOOST_TEST(new_messages_begin(held, 4, other_result) == 0u);
+  message_list other_id{u("q"), calls({"c9"}), result("c1", "42"), a("it is 42"), u("x")};
+  BOOST_TEST(new_messages_begin(held, 4, other_id) == 0u);
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "domain/openai/message_codec.hpp"
 #include "test_support.hpp"
 
 using namespace troupe;
@@ -16,7 +17,15 @@ using domain::role;
 namespace {
 
 domain::session_info info(std::string id, std::string agent, std::string user) {
-  return {std::move(id), std::move(agent), std::move(user), 1, 1, 0};
+  return {std::move(id), std::move(agent), std::move(user), 1, 1, 0,
+          domain::empty_conversation_hash};
+}
+
+// A request's messages as the codec reads them (the same path as a real turn).
+domain::message_list wire(const std::string& json_array) {
+  rapidjson::Document d;
+  d.Parse(json_array.c_str());
+  return domain::read_messages(d);
 }
 
 // The same contract for every backend.
@@ -153,7 +162,7 @@ BOOST_AUTO_TEST_CASE(sqlite_migrations_are_recorded_and_newer_databases_refused)
   storage::open_storage("sqlite:" + path);  // a second start migrates nothing
   {
     storage::sqlite_db db{path};
-    BOOST_TEST(db.schema_version() == 1);
+    BOOST_TEST(db.schema_version() == 2);
     db.exec("INSERT INTO schema_version (version) VALUES (99);");
   }
   BOOST_CHECK_THROW(storage::open_storage("sqlite:" + path), storage::storage_error);
@@ -237,4 +246,100 @@ BOOST_AUTO_TEST_CASE(tools_open_only_an_existing_troupe_database) {
   BOOST_REQUIRE(d.has_value());
   BOOST_TEST(d->info.message_count == 2);
   BOOST_TEST(d->messages.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(every_message_field_round_trips, B, backends) {
+  B b;
+  auto s = b.open();
+  auto msgs = wire(R"([
+    {"role":"user","name":"ann","content":[{"type":"text","text":"what is this?"},
+      {"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"low"}},
+      {"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}},
+      {"type":"file","file":{"file_data":"JVBERi0=","filename":"a.pdf"}}]},
+    {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
+      "function":{"name":"look","arguments":"{\"at\":\"image\"}"}}],"audio":{"id":"audio_1"}},
+    {"role":"tool","tool_call_id":"call_1","content":"a cat"},
+    {"role":"assistant","content":"A cat.","refusal":"partly"}])");
+  s->append_turn(info("rich", "a", "u"), msgs);
+  auto back = s->history("rich", 10);
+  BOOST_REQUIRE(back.size() == msgs.size());
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    BOOST_TEST(back[i].same_as(msgs[i]), "message " << i);
+    BOOST_TEST(domain::encode_message(back[i]) == domain::encode_message(msgs[i]), "message " << i);
+  }
+  BOOST_TEST(back[0].name() == "ann");
+  BOOST_TEST(back[1].tool_calls()[0].id == "call_1");
+  BOOST_TEST(back[2].tool_call_id() == "call_1");
+  BOOST_TEST(*back[3].extra->refusal == "partly");
+  BOOST_TEST((back[1].kind == domain::content_kind::null));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_resent_conversation_finds_its_session, B, backends) {
+  B b;
+  auto s = b.open();
+  auto turn = wire(R"([{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}])");
+  auto i = info("conv", "a", "u");
+  i.conv_hash = domain::conversation_hash(turn.begin(), turn.end());
+  s->append_turn(i, turn);
+  auto resent = wire(R"([{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},
+                         {"role":"user","content":"more"}])");
+  auto candidates = domain::resend_candidates(resent, 0);
+  BOOST_REQUIRE(candidates.size() == 1u);
+  auto found = s->find_continuation("a", "u", candidates);
+  BOOST_REQUIRE(found);
+  BOOST_TEST(found->id == "conv");
+  BOOST_TEST(found->message_count == 2);
+  // Another user, another agent, another conversation: not found.
+  BOOST_TEST(!s->find_continuation("a", "v", candidates));
+  BOOST_TEST(!s->find_continuation("b", "u", candidates));
+  auto other = wire(R"([{"role":"user","content":"hi"},{"role":"assistant","content":"bye"},
+                        {"role":"user","content":"more"}])");
+  BOOST_TEST(!s->find_continuation("a", "u", domain::resend_candidates(other, 0)));
+  // The next turn moves the session on: the old prefix no longer names it.
+  auto next = wire(R"([{"role":"user","content":"more"},{"role":"assistant","content":"sure"}])");
+  i.conv_hash = domain::conversation_hash(next.begin(), next.end(), i.conv_hash);
+  s->append_turn(i, next);
+  BOOST_TEST(!s->find_continuation("a", "u", candidates));
+  resent.insert(resent.end(), next.begin() + 1, next.end());
+  resent.push_back(wire(R"([{"role":"user","content":"again"}])")[0]);
+  found = s->find_continuation("a", "u", domain::resend_candidates(resent, 0));
+  BOOST_REQUIRE(found);
+  BOOST_TEST(found->message_count == 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_version_1_database_migrates_and_keeps_its_sessions) {
+  testing::temp_dir dir;
+  auto path = dir.file("old.db");
+  {
+    storage::sqlite_db db{path};
+    db.exec(
+        "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES (1);"
+        "CREATE TABLE agents (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+        " name TEXT NOT NULL UNIQUE, template_id TEXT NOT NULL, status TEXT NOT NULL,"
+        " body TEXT NOT NULL);"
+        "CREATE TABLE sessions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+        " agent_id TEXT NOT NULL, user_id TEXT NOT NULL, created_at INTEGER NOT NULL,"
+        " last_activity INTEGER NOT NULL, message_count INTEGER NOT NULL);"
+        "CREATE INDEX sessions_by_agent ON sessions(agent_id, seq);"
+        "CREATE INDEX sessions_by_user ON sessions(user_id, seq);"
+        "CREATE TABLE messages (session_seq INTEGER NOT NULL, idx INTEGER NOT NULL,"
+        " role TEXT NOT NULL, content TEXT NOT NULL, created_at INTEGER NOT NULL,"
+        " PRIMARY KEY (session_seq, idx)) WITHOUT ROWID;"
+        "INSERT INTO agents VALUES (1, 'a', 'a', 'chat', 'active', '{}');"
+        "INSERT INTO sessions VALUES (1, 'old', 'a', 'u', 1, 1, 2);"
+        "INSERT INTO messages VALUES (1, 0, 'user', 'hi', 1), (1, 1, 'assistant', 'hello', 1);");
+  }
+  auto backends = storage::open_storage("sqlite:" + path);
+  auto& s = *backends.sessions;
+  BOOST_REQUIRE(s.get("old"));
+  auto h = s.history("old", 10);
+  BOOST_REQUIRE(h.size() == 2u);
+  BOOST_TEST(h[1].content == "hello");
+  // Its conversation hash was computed: a stateless client's resend finds it.
+  auto resent = wire(R"([{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},
+                         {"role":"user","content":"and now?"}])");
+  auto found = s.find_continuation("a", "u", domain::resend_candidates(resent, 0));
+  BOOST_REQUIRE(found);
+  BOOST_TEST(found->id == "old");
 }

@@ -60,7 +60,7 @@ caf::behavior fake_agent(caf::event_based_actor* self, std::shared_ptr<observati
         if (f.content == "fail")
           f.rp.deliver(actors::to_caf_error(domain::internal_error("provider failed")));
         else
-          f.rp.deliver(actors::llm_result{"echo " + f.content, "stop", {}, "fake"});
+          f.rp.deliver(testing::text_result("echo " + f.content));
       },
   };
 }

@@ -19,6 +19,9 @@ class recording_sink final : public actors::reply_sink {
     done_ = true;
     cv_.notify_all();
   }
+  void send_with_headers(int status, std::string body, const actors::header_list&) override {
+    send(status, std::move(body));
+  }
   void send_empty(int status) override { send(status, ""); }
   void stream(std::string events) override {
     std::lock_guard<std::mutex> g{mu_};
@@ -69,6 +72,14 @@ struct turn_with_sink {
   std::shared_ptr<recording_sink> sink;
 };
 
+// A provider's answer with one text choice.
+inline actors::llm_result text_result(std::string text, std::string provider = "fake") {
+  actors::llm_result r;
+  r.first().message.content = std::move(text);
+  r.provider = std::move(provider);
+  return r;
+}
+
 inline turn_with_sink make_turn(const std::string& model, const std::string& session,
                                 const std::string& content, const std::string& user = "") {
   auto req = std::make_shared<domain::completion_request>();
@@ -79,7 +90,11 @@ inline turn_with_sink make_turn(const std::string& model, const std::string& ses
   auto sink = std::make_shared<recording_sink>();
   auto reply = std::make_shared<actors::turn_reply>(
       sink, domain::make_completion_meta(model, session, user), false, false);
-  return {{std::move(req), std::move(reply)}, sink};
+  actors::chat_turn turn;
+  turn.request = std::move(req);
+  turn.reply = std::move(reply);
+  turn.session_id = session;
+  return {std::move(turn), sink};
 }
 
 }  // namespace troupe::testing

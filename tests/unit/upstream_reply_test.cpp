@@ -16,24 +16,52 @@ BOOST_AUTO_TEST_CASE(a_completion_body) {
       "completion_tokens":3,"total_tokens":15}})",
       error);
   BOOST_REQUIRE(r);
-  BOOST_TEST(r->content == "Hi there");
-  BOOST_TEST(r->finish_reason == "length");
-  BOOST_REQUIRE(r->tokens);
-  BOOST_TEST(r->tokens->prompt_tokens == 12);
-  BOOST_TEST(r->tokens->completion_tokens == 3);
+  BOOST_TEST(r->first().message.content == "Hi there");
+  BOOST_TEST(r->first().finish_reason == "length");
+  BOOST_TEST(!r->usage_json.empty());
+  BOOST_TEST(r->tokens.prompt_tokens == 12);
+  BOOST_TEST(r->tokens.completion_tokens == 3);
 
   auto bare = parse_upstream_completion(
       R"({"choices":[{"message":{"content":null},"finish_reason":null}]})", error);
   BOOST_REQUIRE(bare);
-  BOOST_TEST(bare->content == "");
-  BOOST_TEST(bare->finish_reason == "stop");
-  BOOST_TEST(!bare->tokens);
+  BOOST_TEST(bare->first().message.content == "");
+  BOOST_TEST(bare->first().finish_reason == "stop");
+  BOOST_TEST(bare->usage_json.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_completion_with_tool_calls_and_extras) {
+  std::string error;
+  auto r = parse_upstream_completion(
+      R"({"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":null,
+      "refusal":null,"annotations":[],"tool_calls":[{"id":"call_a","type":"function",
+      "function":{"name":"get_weather","arguments":"{\"city\": \"Paris\"}"}}]},
+      "logprobs":{"content":[]},"finish_reason":"tool_calls"},{"index":1,"message":{"role":
+      "assistant","content":"no"},"finish_reason":"stop"}],"system_fingerprint":"fp_9",
+      "service_tier":"default","usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,
+      "completion_tokens_details":{"reasoning_tokens":2}}})",
+      error);
+  BOOST_REQUIRE_MESSAGE(r, error);
+  BOOST_REQUIRE(r->choices.size() == 2u);
+  auto& m = r->first().message;
+  BOOST_TEST((m.kind == content_kind::null));
+  BOOST_REQUIRE(m.tool_calls().size() == 1u);
+  BOOST_TEST(m.tool_calls()[0].id == "call_a");
+  BOOST_TEST(m.tool_calls()[0].arguments == "{\"city\": \"Paris\"}");
+  BOOST_TEST(r->first().finish_reason == "tool_calls");
+  BOOST_TEST(r->first().logprobs_json == R"({"content":[]})");
+  BOOST_TEST(r->choices[1].message.content == "no");
+  BOOST_TEST(r->system_fingerprint == "fp_9");
+  BOOST_TEST(r->service_tier == "default");
+  BOOST_TEST(r->usage_json.find("reasoning_tokens") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_completion_bodies) {
   for (const char* body :
        {"", "not json", "[1]", "{\"choices\":[]}", "{\"choices\":{}}",
         "{\"choices\":[{\"message\":{\"content\":5}}]}", "{\"choices\":[{\"text\":\"x\"}]}",
+        "{\"choices\":[{\"message\":{\"role\":\"user\",\"content\":\"x\"}}]}",
+        "{\"choices\":[{\"message\":{\"tool_calls\":[{\"id\":1}]}}]}",
         "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":3}]}",
         "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{\"prompt_tokens\":\"a\"}}",
         "{\"choices\":[{\"message\":{\"content\":\"x\"}}]} trailing",
@@ -64,6 +92,15 @@ std::string chunk(const std::string& content, const char* finish = nullptr) {
          "\"},\"finish_reason\":" + f + "}]}\n\n";
 }
 
+// The content of each piece, or the piece's compact JSON when it has no content.
+std::string describe(const stream_piece& p) {
+  if (!p.delta) return "";
+  auto c = p.delta->FindMember("content");
+  if (c != p.delta->MemberEnd() && c->value.IsString() && c->value.GetStringLength())
+    return c->value.GetString();
+  return to_json_text(*p.delta);
+}
+
 struct run {
   upstream_stream_decoder d;
   std::vector<std::string> deltas;
@@ -71,7 +108,7 @@ struct run {
 
   // Feeds the text in pieces of `step` bytes, then ends the stream.
   run(const std::string& text, std::size_t step) {
-    auto f = [&](std::string_view t) { deltas.emplace_back(t); };
+    auto f = [&](const stream_piece& p) { deltas.push_back(describe(p)); };
     for (std::size_t i = 0; i < text.size(); i += step)
       if (!d.feed(text.substr(i, step), f)) break;
     complete = d.finish(f);
@@ -93,10 +130,9 @@ BOOST_AUTO_TEST_CASE(a_stream_in_any_pieces) {
       BOOST_TEST((r.d.status() == upstream_stream_decoder::state::done));
       BOOST_TEST(r.deltas == (std::vector<std::string>{"Hel", "lo \xc3\xa9"}),
                  boost::test_tools::per_element());
-      BOOST_TEST(r.d.result().content == "Hello \xc3\xa9");
-      BOOST_TEST(r.d.result().finish_reason == "stop");
-      BOOST_REQUIRE(r.d.result().tokens);
-      BOOST_TEST(r.d.result().tokens->prompt_tokens == 9);
+      BOOST_TEST(r.d.result().first().message.content == "Hello \xc3\xa9");
+      BOOST_TEST(r.d.result().first().finish_reason == "stop");
+      BOOST_TEST(r.d.result().tokens.prompt_tokens == 9);
       BOOST_TEST(r.d.started());
     }
   }
@@ -105,7 +141,7 @@ BOOST_AUTO_TEST_CASE(a_stream_in_any_pieces) {
 BOOST_AUTO_TEST_CASE(a_finish_reason_without_done_is_complete) {
   run r(chunk("a") + chunk("", "length"), 5);
   BOOST_TEST(r.complete);
-  BOOST_TEST(r.d.result().finish_reason == "length");
+  BOOST_TEST(r.d.result().first().finish_reason == "length");
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_cut_short_fails) {
@@ -141,9 +177,53 @@ BOOST_AUTO_TEST_CASE(an_error_event_is_reported) {
 BOOST_AUTO_TEST_CASE(nothing_after_done) {
   upstream_stream_decoder d;
   std::vector<std::string> deltas;
-  auto f = [&](std::string_view t) { deltas.emplace_back(t); };
+  auto f = [&](const stream_piece& p) { deltas.push_back(describe(p)); };
   BOOST_TEST(!d.feed(chunk("a") + "data: [DONE]\n\n" + chunk("b"), f));
   BOOST_TEST(!d.feed(chunk("c"), f));
   BOOST_TEST(d.finish(f));
   BOOST_TEST(deltas == std::vector<std::string>{"a"}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(streamed_tool_calls_are_relayed_and_summed) {
+  auto ev = [](const std::string& json) { return "data: " + json + "\n\n"; };
+  const std::string text =
+      ev(R"({"choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]})") +
+      ev(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"ci"}}]},"finish_reason":null}]})") +
+      ev(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ty\":\"Paris\"}"}}]},"finish_reason":null}]})") +
+      ev(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_2","type":"function","function":{"name":"t","arguments":"{}"}}]},"finish_reason":null}]})") +
+      ev(R"({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"system_fingerprint":"fp"})") +
+      "data: [DONE]\n\n";
+  for (std::size_t step : {1u, 5u, 4096u}) {
+    BOOST_TEST_CONTEXT("step " << step) {
+      run r(text, step);
+      BOOST_TEST(r.complete);
+      BOOST_TEST(r.deltas.size() == 4u);  // each fragment at once, none buffered
+      auto res = r.d.result();
+      auto& m = res.first().message;
+      BOOST_TEST((m.kind == content_kind::null));
+      BOOST_REQUIRE(m.tool_calls().size() == 2u);
+      BOOST_TEST(m.tool_calls()[0].id == "call_1");
+      BOOST_TEST(m.tool_calls()[0].name == "get_weather");
+      BOOST_TEST(m.tool_calls()[0].arguments == R"({"city":"Paris"})");
+      BOOST_TEST(m.tool_calls()[1].name == "t");
+      BOOST_TEST(res.first().finish_reason == "tool_calls");
+      BOOST_TEST(res.system_fingerprint == "fp");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(several_choices_and_refusals_add_up_per_index) {
+  auto ev = [](const std::string& json) { return "data: " + json + "\n\n"; };
+  const std::string text =
+      ev(R"({"choices":[{"index":1,"delta":{"content":"b"}},{"index":0,"delta":{"refusal":"no"}}]})") +
+      ev(R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"},{"index":1,"delta":{},"finish_reason":"length"}]})") +
+      "data: [DONE]\n\n";
+  run r(text, 3);
+  BOOST_TEST(r.complete);
+  auto res = r.d.result();
+  BOOST_REQUIRE(res.choices.size() == 2u);
+  BOOST_TEST(res.choices[0].index == 0);
+  BOOST_TEST(*res.choices[0].message.extra->refusal == "no");
+  BOOST_TEST(res.choices[1].message.content == "b");
+  BOOST_TEST(res.choices[1].finish_reason == "length");
 }

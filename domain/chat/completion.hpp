@@ -1,0 +1,43 @@
+#pragma once
+// What a model answered for one turn: one or more choices (choice 0 is the
+// one a session stores), the token usage, and the upstream's extras kept
+// verbatim for the client.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "domain/chat/chat_message.hpp"
+
+namespace troupe::domain {
+
+struct usage {
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  std::int64_t total() const { return prompt_tokens + completion_tokens; }
+};
+
+struct completion_choice {
+  int index = 0;
+  // An assistant message: content (text, or null when it only calls tools),
+  // tool_calls, refusal, and fields such as annotations or audio.
+  chat_message message{role::assistant, ""};
+  std::string finish_reason = "stop";
+  std::string logprobs_json;  // as the upstream gave it; empty: null
+};
+
+struct completion_result {
+  std::vector<completion_choice> choices = std::vector<completion_choice>(1);
+  usage tokens;
+  std::string usage_json;  // the upstream's whole usage object; empty: written from `tokens`
+  std::string system_fingerprint;
+  std::string service_tier;
+
+  completion_choice& first() { return choices.front(); }
+  const completion_choice& first() const { return choices.front(); }
+};
+
+// The assistant message a session keeps of a reply: what a client resends
+// (content, tool calls, refusal), without reply-only fields (annotations, audio).
+chat_message stored_reply(const chat_message& m);
+
+}  // namespace troupe::domain
