@@ -102,7 +102,7 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
   info.last_activity_ms = now;
   domain::message_list added(req.messages.begin() + static_cast<std::ptrdiff_t>(new_begin),
                              req.messages.end());
-  added.push_back(domain::stored_reply(r.first().message));
+  added.push_back(domain::stored_reply(r.first().message, req.legacy_functions));
   for (auto& m : added) m.created_at_ms = now;
   info.conv_hash = domain::conversation_hash(added.begin(), added.end(), info.conv_hash);
   self->request(st.repo, caf::infinite, store_turn{info, added})

@@ -40,6 +40,10 @@ std::string_view chat_message::name() const {
   return extra->name;
 }
 
+std::string legacy_call_id(std::string_view function_name) {
+  return "call_legacy_" + std::string(function_name);
+}
+
 std::string canonical_arguments(std::string_view arguments) {
   rapidjson::Document doc;
   try {

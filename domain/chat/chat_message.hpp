@@ -76,6 +76,10 @@ struct chat_message {
 
 using message_list = std::vector<chat_message>;
 
+// The id a legacy function call gets: legacy clients send none, and the
+// function's result names only the function.
+std::string legacy_call_id(std::string_view function_name);
+
 // Tool call arguments in the form used for comparison: compact JSON when
 // they parse as JSON, else as given.
 std::string canonical_arguments(std::string_view arguments);

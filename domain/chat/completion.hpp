@@ -38,6 +38,8 @@ struct completion_result {
 
 // The assistant message a session keeps of a reply: what a client resends
 // (content, tool calls, refusal), without reply-only fields (annotations, audio).
-chat_message stored_reply(const chat_message& m);
+// A legacy client (`functions`) sees only the first tool call, as a
+// function_call without an id; it is kept under the id its result will name.
+chat_message stored_reply(const chat_message& m, bool legacy_functions = false);
 
 }  // namespace troupe::domain

@@ -106,10 +106,6 @@ bool valid_function_name(std::string_view name) {
   return true;
 }
 
-std::string legacy_call_id(std::string_view function_name) {
-  return "call_legacy_" + std::string(function_name);
-}
-
 chat_message read_message(const json_value& v, const std::string& param) {
   get_object(v, param);
   auto role_name = get_string(required(v, "role", param), param + ".role");

@@ -29,10 +29,6 @@ std::string encode_message(const chat_message& m);
 // Throws std::runtime_error when `json` is not a stored message.
 chat_message decode_message(std::string_view json);
 
-// The id a legacy function call gets: legacy clients send none, and the
-// function's result names only the function.
-std::string legacy_call_id(std::string_view function_name);
-
 // Tool and function names: ^[a-zA-Z0-9_-]{1,64}$.
 bool valid_function_name(std::string_view name);
 
