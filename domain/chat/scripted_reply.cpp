@@ -19,7 +19,8 @@ const tool_spec* offered(const completion_request& req, std::string_view name) {
 
 std::string arguments_for(const tool_call& scripted, const tool_spec& tool) {
   if (!scripted.arguments.empty()) return scripted.arguments;
-  return tool.parameters_json.empty() ? "{}" : example_for_schema(tool.parameters_json);
+  auto args = tool.parameters_json.empty() ? "null" : example_for_schema(tool.parameters_json);
+  return args == "null" ? "{}" : args;  // arguments are an object
 }
 
 // The calls to make, or none when the answer is text.

@@ -15,13 +15,21 @@ class example_writer {
   explicit example_writer(const json_value& root) : root_(root) {}
 
   void write(json_writer_t& w, const json_value& schema, int depth) {
-    if (depth > max_depth || !schema.IsObject()) return w.Null(), void();
+    if (depth > max_depth || !schema.IsObject()) {
+      w.Null();
+      return;
+    }
     if (auto* ref = member(schema, "$ref"); ref && ref->IsString())
       if (auto* target = resolve({ref->GetString(), ref->GetStringLength()}))
         return write(w, *target, depth + 1);
-    if (auto* c = member(schema, "const")) return c->Accept(w), void();
-    if (auto* e = member(schema, "enum"); e && e->IsArray() && !e->Empty())
-      return (*e)[0].Accept(w), void();
+    if (auto* c = member(schema, "const")) {
+      c->Accept(w);
+      return;
+    }
+    if (auto* e = member(schema, "enum"); e && e->IsArray() && !e->Empty()) {
+      (*e)[0].Accept(w);
+      return;
+    }
     for (auto key : {"anyOf", "oneOf", "allOf"})
       if (auto* alts = member(schema, key); alts && alts->IsArray() && !alts->Empty())
         return write(w, first_not_null(*alts), depth + 1);
@@ -29,10 +37,14 @@ class example_writer {
     if (type == "object") return object(w, schema, depth);
     if (type == "array") return array(w, schema, depth);
     if (type == "string") return string(w, schema);
-    if (type == "integer") return w.Int64(static_cast<std::int64_t>(std::ceil(lower_bound(schema)))), void();
-    if (type == "number") return w.Double(lower_bound(schema)), void();
-    if (type == "boolean") return w.Bool(true), void();
-    w.Null();
+    if (type == "integer")
+      w.Int64(static_cast<std::int64_t>(std::ceil(lower_bound(schema))));
+    else if (type == "number")
+      w.Double(lower_bound(schema));
+    else if (type == "boolean")
+      w.Bool(true);
+    else
+      w.Null();
   }
 
  private:
