@@ -44,7 +44,7 @@ const MESSAGE_FIELDS = {
   developer: ['role', 'content', 'name'],
   user: ['role', 'content', 'name'],
   assistant: ['role', 'content', 'name', 'refusal', 'tool_calls', 'function_call', 'audio'],
-  tool: ['role', 'content', 'tool_call_id'],
+  tool: ['role', 'content', 'tool_call_id', 'name'], // LangGraph names its results; OpenAI accepts it
   function: ['role', 'content', 'name'],
 };
 const PART_TYPES = {
