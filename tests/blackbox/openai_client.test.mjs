@@ -136,4 +136,19 @@ describe('openai client v4', () => {
     const bad = new OpenAI({ baseURL: `${s.base}/v1`, apiKey: 'wrong', maxRetries: 0 });
     await assert.rejects(bad.models.list(), OpenAI.AuthenticationError);
   });
+
+  test("the README's tool round trip against demo-tools: one session of four messages", T, async () => {
+    const tools = [{ type: 'function', function: { name: 'get_weather',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    const messages = [{ role: 'user', content: `Weather in Paris? ${Date.now()}` }];
+    const first = await client.chat.completions.create({ model: 'demo-tools', messages, tools });
+    const call = first.choices[0].message.tool_calls[0];
+    assert.equal(call.function.name, 'get_weather');
+    messages.push(first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: 'sunny, 24C' });
+    const second = await client.chat.completions.create({ model: 'demo-tools', messages, tools });
+    assert.equal(second.choices[0].message.content, 'Tool results: sunny, 24C');
+    assert.equal(second.metadata.session_id, first.metadata.session_id);
+    const r = await fetch(`${s.base}/v1/sessions/${first.metadata.session_id}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    assert.deepEqual((await r.json()).messages.map((m) => m.role), ['user', 'assistant', 'tool', 'assistant']);
+  });
 });
