@@ -73,7 +73,7 @@ std::uint64_t chain_hash(std::uint64_t prev, const chat_message& m) {
 }
 
 std::vector<conversation_prefix> resend_candidates(const message_list& messages,
-                                                   std::size_t from) {
+                                                   std::size_t from, std::size_t max) {
   std::vector<conversation_prefix> out;
   auto h = empty_conversation_hash;
   for (auto i = from; i < messages.size(); ++i) {
@@ -81,6 +81,7 @@ std::vector<conversation_prefix> resend_candidates(const message_list& messages,
     if (messages[i].role == role::assistant) out.push_back({h, i + 1 - from});
   }
   std::reverse(out.begin(), out.end());
+  if (out.size() > max) out.resize(max);
   return out;
 }
 

@@ -29,9 +29,10 @@ struct conversation_prefix {
 
 // The prefixes of messages[from, end) that a stored conversation can be:
 // those ending with an assistant message (every stored turn ends with the
-// reply), longest first.
+// reply), longest first; at most `max` of them (a resend's stored part ends
+// just before the newest messages, so the longest ones are where it is).
 std::vector<conversation_prefix> resend_candidates(const message_list& messages,
-                                                   std::size_t from);
+                                                   std::size_t from, std::size_t max = 32);
 
 template <class It>
 std::uint64_t conversation_hash(It begin, It end, std::uint64_t h = empty_conversation_hash) {

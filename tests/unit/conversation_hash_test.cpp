@@ -47,6 +47,11 @@ BOOST_AUTO_TEST_CASE(candidates_end_with_the_model_longest_first) {
   BOOST_TEST(c[1].length == 2u);
   BOOST_TEST(c[0].hash == conversation_hash(sent.begin() + 1, sent.begin() + 5));
   BOOST_TEST(resend_candidates(message_list{u("only")}, 0).empty());
+  message_list many;
+  for (int i = 0; i < 100; ++i) many.insert(many.end(), {u("q"), a("r")});
+  auto capped = resend_candidates(many, 0, 32);
+  BOOST_TEST(capped.size() == 32u);
+  BOOST_TEST(capped.front().length == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(the_hash_is_stable_across_builds) {
