@@ -96,8 +96,7 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
   }
   auto now = domain::now_ms();
   if (!st.info)  // the first stored turn claims the session
-    st.info = domain::session_info{st.id, req.model, req.user_id, now, now, 0,
-                                   domain::empty_conversation_hash};
+    st.info = domain::new_session_info(st.id, req.model, req.user_id, now);
   auto info = *st.info;
   info.last_activity_ms = now;
   domain::message_list added(req.messages.begin() + static_cast<std::ptrdiff_t>(new_begin),

@@ -65,7 +65,10 @@ session_repo_actor::behavior_type session_repository(
       [=](store_turn& m) -> caf::result<stored> {
         auto& st = self->state;
         auto rp = self->make_response_promise<stored>();
-        st.batch.push_back({{std::move(m.info), std::move(m.messages)}, rp});
+        storage::turn_write t;
+        t.info = std::move(m.info);
+        t.messages = std::move(m.messages);
+        st.batch.push_back({std::move(t), rp});
         if (!st.commit_queued) {
           // Behind every message already queued: those join this batch.
           st.commit_queued = true;

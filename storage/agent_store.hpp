@@ -8,13 +8,9 @@
 
 #include "domain/agents/agent_codec.hpp"
 #include "domain/agents/agent_config.hpp"
+#include "storage/storage_error.hpp"
 
 namespace troupe::storage {
-
-// A backend that cannot read or write (disk full, corrupt file…).
-struct storage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 enum class write_status { ok, not_found, duplicate_id, duplicate_name };
 

@@ -9,6 +9,8 @@
 #include "domain/chat/chat_message.hpp"
 #include "domain/chat/conversation_hash.hpp"
 #include "domain/chat/session_info.hpp"
+#include "domain/chat/stored_items.hpp"
+#include "storage/storage_error.hpp"
 
 namespace troupe::storage {
 
@@ -22,6 +24,10 @@ using continuation_candidate = domain::conversation_prefix;
 struct turn_write {
   domain::session_info info;
   domain::message_list messages;
+  // Item ids of the messages, in order; empty (or an empty id): derived.
+  std::vector<std::string> item_ids;
+  // A Responses API turn: its response, stored in the same transaction.
+  std::optional<domain::response_record> response;
 };
 
 class session_store {
@@ -32,12 +38,15 @@ class session_store {
   // Stores one completed turn atomically: creates the session on its first
   // turn, appends the messages, updates last_activity and message_count.
   virtual void append_turn(const domain::session_info& info,
-                           const domain::message_list& messages) = 0;
+                           const domain::message_list& messages) {
+    auto failed = append_turns({turn_write{info, messages, {}, std::nullopt}});
+    if (!failed[0].empty()) throw storage_error(failed[0]);
+  }
   // Several turns in one durable commit (group commit). A turn that cannot
   // be stored does not take the others with it: per turn, "" when stored,
   // else why not. Throws storage_error when the commit itself fails (then
-  // none is stored). The default stores them one by one.
-  virtual std::vector<std::string> append_turns(const std::vector<turn_write>& turns);
+  // none is stored).
+  virtual std::vector<std::string> append_turns(const std::vector<turn_write>& turns) = 0;
   // How many commits reached the disk (batching makes this less than turns).
   virtual std::uint64_t commits() const { return 0; }
   virtual std::optional<domain::session_info> get(const std::string& id) const = 0;
@@ -56,6 +65,21 @@ class session_store {
   virtual bool remove(const std::string& id) = 0;
   virtual std::vector<std::string> remove_by_agent(const std::string& agent_id) = 0;
   virtual std::size_t count() const = 0;
+
+  // ---- Responses and Conversations ----
+  virtual std::optional<domain::response_record> get_response(const std::string& id) const = 0;
+  virtual bool remove_response(const std::string& id) = 0;
+  // Every message of a session with its item id, in conversation order.
+  virtual std::vector<domain::stored_item> items(const std::string& session_id) const = 0;
+  // A new session `new_id` holding the first `count` messages of `from`
+  // (item ids kept), its hash computed; nullopt when `from` does not exist.
+  virtual std::optional<domain::session_info> fork(const std::string& from, std::size_t count,
+                                                   const std::string& new_id) = 0;
+  virtual bool set_metadata(const std::string& id, const std::string& metadata_json) = 0;
+  // Removes one item: a message, or one tool call of an assistant message.
+  // The session's count and hash follow. nullopt when there is no such item.
+  virtual std::optional<domain::session_info> remove_item(const std::string& session_id,
+                                                          const std::string& item_id) = 0;
 };
 
 }  // namespace troupe::storage

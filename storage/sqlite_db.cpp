@@ -53,6 +53,21 @@ const char* const migrations[] = {
     "ALTER TABLE messages ADD COLUMN body TEXT;"
     "ALTER TABLE sessions ADD COLUMN conv_hash INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX sessions_by_conversation ON sessions(conv_hash);",
+    // 3: the Responses and Conversations APIs: item ids, conversation
+    // metadata, the next message position (items can be deleted), responses.
+    "ALTER TABLE messages ADD COLUMN item_id TEXT;"
+    "ALTER TABLE sessions ADD COLUMN metadata TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN next_idx INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE sessions SET next_idx = message_count;"
+    "CREATE TABLE responses ("
+    "  id TEXT PRIMARY KEY,"
+    "  session_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  end_count INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  input_items TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX responses_by_session ON responses(session_id);",
 };
 constexpr int known_version = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
 
@@ -213,12 +228,18 @@ void sqlite_db::hash_conversations() {
 }
 
 std::size_t sqlite_db::drop_orphan_sessions() {
+  // A conversation not yet bound to an agent (agent_id '') is no orphan.
   sqlite_transaction tx{*this};
   prepare(
-      "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id NOT IN "
-      "(SELECT id FROM agents));")
+      "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id <> '' "
+      "AND agent_id NOT IN (SELECT id FROM agents));")
       .run();
-  prepare("DELETE FROM sessions WHERE agent_id NOT IN (SELECT id FROM agents);").run();
+  prepare(
+      "DELETE FROM responses WHERE session_id IN (SELECT id FROM sessions WHERE agent_id <> '' "
+      "AND agent_id NOT IN (SELECT id FROM agents));")
+      .run();
+  prepare("DELETE FROM sessions WHERE agent_id <> '' AND agent_id NOT IN (SELECT id FROM agents);")
+      .run();
   auto dropped = static_cast<std::size_t>(sqlite3_changes(db_));
   tx.commit();
   return dropped;

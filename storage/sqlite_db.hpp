@@ -80,6 +80,7 @@ class sqlite_db {
   // A cached prepared statement, ready to bind; reset again when the query ends.
   sqlite_query prepare(const char* sql);
   std::int64_t last_insert_id() const;
+  sqlite3* handle() const { return db_; }
   const std::string& path() const { return path_; }
 
   // Throws unless the file holds a troupe schema this build can read

@@ -6,20 +6,18 @@
 
 namespace troupe::storage {
 
-namespace {
+namespace detail {
 
-#define SESSION_COLUMNS "id, agent_id, user_id, created_at, last_activity, message_count, conv_hash"
-
-domain::session_info read_info(const sqlite_query& q) {
-  // Column order of SESSION_COLUMNS.
-  return {q.text(0),    q.text(1),    q.text(2),
-          q.integer(3), q.integer(4), q.integer(5),
-          static_cast<std::uint64_t>(q.integer(6))};
+domain::session_info read_session_row(const sqlite_query& q) {
+  // Column order of TROUPE_SESSION_COLUMNS.
+  domain::session_info info{q.text(0),    q.text(1),    q.text(2),
+                            q.integer(3), q.integer(4), q.integer(5),
+                            static_cast<std::uint64_t>(q.integer(6)), q.text(7)};
+  return info;
 }
 
-// A message row: plain ones are role and content; others hold their JSON in `body`.
-domain::chat_message read_message(const sqlite_query& q, int role_col, int content_col,
-                                  int created_col, int body_col) {
+domain::chat_message read_message_row(const sqlite_query& q, int role_col, int content_col,
+                                      int created_col, int body_col) {
   if (!q.is_null(body_col)) {
     auto m = domain::decode_message(q.text(body_col));
     m.created_at_ms = q.integer(created_col);
@@ -29,7 +27,11 @@ domain::chat_message read_message(const sqlite_query& q, int role_col, int conte
   return {role.value_or(domain::role::user), q.text(content_col), q.integer(created_col)};
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::read_message_row;
+using detail::read_session_row;
+#define SESSION_COLUMNS TROUPE_SESSION_COLUMNS
 
 sqlite_session_store::sqlite_session_store(const std::string& path, bool create)
     : db_(path, create) {
@@ -44,53 +46,54 @@ std::optional<session_dump> sqlite_session_store::dump(const std::string& id) co
   return d;
 }
 
+std::tuple<std::int64_t, std::int64_t, bool> sqlite_session_store::session_row(
+    const domain::session_info& info) {
+  auto find = db_.prepare("SELECT seq, next_idx FROM sessions WHERE id = ?;");
+  if (find.bind(1, info.id).step()) return {find.integer(0), find.integer(1), false};
+  find.reset();
+  db_.prepare(
+         "INSERT INTO sessions (id, agent_id, user_id, created_at, last_activity, message_count, "
+         "metadata, next_idx) VALUES (?, ?, ?, ?, ?, 0, ?, 0);")
+      .bind(1, info.id)
+      .bind(2, info.agent_id)
+      .bind(3, info.user_id)
+      .bind(4, info.created_at_ms)
+      .bind(5, info.last_activity_ms)
+      .bind(6, info.metadata_json)
+      .run();
+  return {db_.last_insert_id(), 0, true};
+}
+
 bool sqlite_session_store::write_turn(const turn_write& t) {
-  std::int64_t seq = 0, count = 0;
-  auto find = db_.prepare("SELECT seq, message_count FROM sessions WHERE id = ?;");
-  bool created = !find.bind(1, t.info.id).step();
-  if (!created) {
-    seq = find.integer(0);
-    count = find.integer(1);
-    find.reset();
-  } else {
-    db_.prepare(
-           "INSERT INTO sessions (id, agent_id, user_id, created_at, last_activity, message_count) "
-           "VALUES (?, ?, ?, ?, ?, 0);")
-        .bind(1, t.info.id)
-        .bind(2, t.info.agent_id)
-        .bind(3, t.info.user_id)
-        .bind(4, t.info.created_at_ms)
-        .bind(5, t.info.last_activity_ms)
-        .run();
-    seq = db_.last_insert_id();
-  }
+  auto [seq, next, created] = session_row(t.info);
   auto insert = db_.prepare(
-      "INSERT INTO messages (session_seq, idx, role, content, created_at, body) "
-      "VALUES (?, ?, ?, ?, ?, ?);");
-  for (auto& m : t.messages) {
+      "INSERT INTO messages (session_seq, idx, role, content, created_at, body, item_id) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?);");
+  for (std::size_t i = 0; i < t.messages.size(); ++i) {
+    auto& m = t.messages[i];
     insert.reset();
     insert.bind(1, seq)
-        .bind(2, count++)
+        .bind(2, next++)
         .bind(3, domain::to_string(m.role))
         .bind(4, m.content)
         .bind(5, m.created_at_ms);
     if (!m.plain()) insert.bind(6, domain::encode_message(m));
+    if (i < t.item_ids.size() && !t.item_ids[i].empty()) insert.bind(7, t.item_ids[i]);
     insert.run();
   }
+  // A conversation made without an agent takes the one of its first turn.
   db_.prepare(
-         "UPDATE sessions SET last_activity = ?, message_count = ?, conv_hash = ? WHERE seq = ?;")
+         "UPDATE sessions SET last_activity = ?, message_count = message_count + ?, conv_hash = ?, "
+         "next_idx = ?, agent_id = CASE agent_id WHEN '' THEN ? ELSE agent_id END WHERE seq = ?;")
       .bind(1, t.info.last_activity_ms)
-      .bind(2, count)
+      .bind(2, static_cast<std::int64_t>(t.messages.size()))
       .bind(3, static_cast<std::int64_t>(t.info.conv_hash))
-      .bind(4, seq)
+      .bind(4, next)
+      .bind(5, t.info.agent_id)
+      .bind(6, seq)
       .run();
+  if (t.response) write_response(*t.response);
   return created;
-}
-
-void sqlite_session_store::append_turn(const domain::session_info& info,
-                                       const domain::message_list& messages) {
-  auto failed = append_turns({turn_write{info, messages}});
-  if (!failed[0].empty()) throw storage_error(failed[0]);
 }
 
 std::vector<std::string> sqlite_session_store::append_turns(const std::vector<turn_write>& turns) {
@@ -118,7 +121,7 @@ std::vector<std::string> sqlite_session_store::append_turns(const std::vector<tu
 std::optional<domain::session_info> sqlite_session_store::get(const std::string& id) const {
   auto q = db_.prepare("SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ?;");
   if (!q.bind(1, id).step()) return std::nullopt;
-  auto info = read_info(q);
+  auto info = read_session_row(q);
   q.reset();
   return info;
 }
@@ -127,7 +130,7 @@ domain::message_list sqlite_session_store::history(const std::string& id, std::s
   domain::message_list out;
   auto q = db_.prepare(history_sql);
   q.bind(1, id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(last_n, INT64_MAX)));
-  while (q.step()) out.push_back(read_message(q, 0, 1, 2, 3));
+  while (q.step()) out.push_back(read_message_row(q, 0, 1, 2, 3));
   std::reverse(out.begin(), out.end());
   return out;
 }
@@ -150,7 +153,7 @@ std::vector<domain::session_info> sqlite_session_store::list(const domain::sessi
   if (!q.agent_id.empty()) s.bind(1, q.agent_id);
   if (!q.user_id.empty()) s.bind(2, q.user_id);
   s.bind(3, q.limit).bind(4, q.offset);
-  while (s.step()) out.push_back(read_info(s));
+  while (s.step()) out.push_back(read_session_row(s));
   return out;
 }
 
@@ -168,7 +171,7 @@ std::optional<domain::session_info> sqlite_session_store::find_continuation(
         .bind(2, agent_id)
         .bind(3, user_id)
         .bind(4, static_cast<std::int64_t>(c.length));
-    if (q.step()) best = read_info(q);
+    if (q.step()) best = read_session_row(q);
   }
   q.reset();
   return best;
@@ -181,6 +184,7 @@ bool sqlite_session_store::remove(const std::string& id) {
   auto seq = find.integer(0);
   find.reset();
   db_.prepare("DELETE FROM messages WHERE session_seq = ?;").bind(1, seq).run();
+  db_.prepare("DELETE FROM responses WHERE session_id = ?;").bind(1, id).run();
   db_.prepare("DELETE FROM sessions WHERE seq = ?;").bind(1, seq).run();
   tx.commit();
   --count_;
@@ -198,6 +202,10 @@ std::vector<std::string> sqlite_session_store::remove_by_agent(const std::string
   sqlite_transaction tx{db_};
   db_.prepare(
          "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id = ?);")
+      .bind(1, agent_id)
+      .run();
+  db_.prepare(
+         "DELETE FROM responses WHERE session_id IN (SELECT id FROM sessions WHERE agent_id = ?);")
       .bind(1, agent_id)
       .run();
   db_.prepare("DELETE FROM sessions WHERE agent_id = ?;").bind(1, agent_id).run();

@@ -20,7 +20,19 @@ struct session_info {
   // conversation_hash of all its messages: how a client that resends the
   // conversation without the session id finds it again.
   std::uint64_t conv_hash = empty_conversation_hash;
+  std::string metadata_json;  // a conversation's metadata (Conversations API); empty: none
 };
+
+// A session's row before its first turn is stored.
+inline session_info new_session_info(std::string id, std::string agent_id, std::string user_id,
+                                     std::int64_t now_ms) {
+  session_info s;
+  s.id = std::move(id);
+  s.agent_id = std::move(agent_id);
+  s.user_id = std::move(user_id);
+  s.created_at_ms = s.last_activity_ms = now_ms;
+  return s;
+}
 
 struct session_query {
   std::string agent_id;

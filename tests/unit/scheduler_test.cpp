@@ -192,7 +192,7 @@ BOOST_FIXTURE_TEST_CASE(a_new_agent_does_not_inherit_sessions_of_a_deleted_one, 
   // A turn that was stored while agent "a2" was being deleted leaves a
   // session behind; an agent created later under the same id starts clean.
   caf::scoped_actor self{*sys};
-  domain::session_info left{"s-left", "a2", "", 1, 1, 0};
+  auto left = domain::new_session_info("s-left", "a2", "", 1);
   self->request(sessions, 5s, actors::store_turn{left, {{domain::role::user, "old secret", 1}}})
       .receive([](const actors::stored&) {}, [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
   BOOST_TEST(health().stored_sessions == 1u);

@@ -20,7 +20,7 @@ BOOST_AUTO_TEST_CASE(concurrent_turns_share_commits_and_all_are_acknowledged) {
   caf::scoped_actor self{sys};
   constexpr int n = 300;
   for (int i = 0; i < n; ++i) {
-    domain::session_info info{"s" + std::to_string(i % 30), "a", "", 1, 1, 0};
+    auto info = domain::new_session_info("s" + std::to_string(i % 30), "a", "", 1);
     self->send(repo, actors::store_turn{info, {{domain::role::user, "q" + std::to_string(i), 1},
                                                {domain::role::assistant, "r", 1}}});
   }
@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
     caf::actor_system sys{cfg};
     auto repo = actors::spawn_session_repository(sys, store, health);
     caf::scoped_actor self{sys};
-    domain::session_info info{"s", "a", "", 1, 1, 0};
+    auto info = domain::new_session_info("s", "a", "", 1);
     self->request(repo, 20s, actors::store_turn{info, {{domain::role::user, "q", 1}}})
         .receive([](const actors::stored&) { BOOST_FAIL("acknowledged a write that failed"); },
                  [](const caf::error& e) {

@@ -17,8 +17,14 @@ using domain::role;
 namespace {
 
 domain::session_info info(std::string id, std::string agent, std::string user) {
-  return {std::move(id), std::move(agent), std::move(user), 1, 1, 0,
-          domain::empty_conversation_hash};
+  return domain::new_session_info(std::move(id), std::move(agent), std::move(user), 1);
+}
+
+storage::turn_write turn(domain::session_info i, domain::message_list m) {
+  storage::turn_write t;
+  t.info = std::move(i);
+  t.messages = std::move(m);
+  return t;
 }
 
 // A request's messages as the codec reads them (the same path as a real turn).
@@ -104,8 +110,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_batch_stores_every_turn, B, backends) {
   auto s = b.open();
   std::vector<storage::turn_write> batch;
   for (int i = 0; i < 10; ++i)
-    batch.push_back({info("s" + std::to_string(i % 3), "a", ""),
-                     {{role::user, "q" + std::to_string(i), 1}, {role::assistant, "r", 1}}});
+    batch.push_back(turn(info("s" + std::to_string(i % 3), "a", ""),
+                         {{role::user, "q" + std::to_string(i), 1}, {role::assistant, "r", 1}}));
   auto failed = s->append_turns(batch);
   BOOST_REQUIRE(failed.size() == 10u);
   for (auto& f : failed) BOOST_TEST(f.empty());
@@ -125,7 +131,7 @@ BOOST_AUTO_TEST_CASE(sqlite_commits_a_batch_once_and_survives_reopening) {
     auto& s = stores.sessions;
     std::vector<storage::turn_write> batch;
     for (int i = 0; i < 50; ++i)
-      batch.push_back({info("s" + std::to_string(i), "a", "u"), {{role::user, "q", 1}, {role::assistant, "r", 1}}});
+      batch.push_back(turn(info("s" + std::to_string(i), "a", "u"), {{role::user, "q", 1}, {role::assistant, "r", 1}}));
     s->append_turns(batch);
     BOOST_TEST(s->commits() == 1u);
   }
@@ -162,7 +168,7 @@ BOOST_AUTO_TEST_CASE(sqlite_migrations_are_recorded_and_newer_databases_refused)
   storage::open_storage("sqlite:" + path);  // a second start migrates nothing
   {
     storage::sqlite_db db{path};
-    BOOST_TEST(db.schema_version() == 2);
+    BOOST_TEST(db.schema_version() == 3);
     db.exec("INSERT INTO schema_version (version) VALUES (99);");
   }
   BOOST_CHECK_THROW(storage::open_storage("sqlite:" + path), storage::storage_error);
