@@ -1,7 +1,5 @@
 #include "actors/turn_reply.hpp"
 
-#include <algorithm>
-
 namespace troupe::actors {
 
 void send_error(reply_sink& sink, const domain::api_error& e) {
@@ -10,11 +8,18 @@ void send_error(reply_sink& sink, const domain::api_error& e) {
   sink.send_with_headers(e.status, domain::encode_error(e), headers);
 }
 
-turn_reply::turn_reply(sink_ptr sink, domain::completion_meta meta, bool stream,
-                       bool include_usage)
-    : sink_(std::move(sink)), meta_(std::move(meta)), stream_(stream),
+turn_reply::turn_reply(sink_ptr sink, std::unique_ptr<domain::reply_encoder> encoder,
+                       const std::string& session_id, bool stream, bool include_usage)
+    : sink_(std::move(sink)), enc_(std::move(encoder)), stream_(stream),
       include_usage_(include_usage) {
-  sink_->set_session(meta_.session_id);
+  sink_->set_session(session_id);
+}
+
+std::shared_ptr<turn_reply> chat_turn_reply(sink_ptr sink, domain::completion_meta meta,
+                                            bool stream, bool include_usage) {
+  auto session = meta.session_id;
+  return std::make_shared<turn_reply>(std::move(sink), domain::chat_reply_encoder(std::move(meta)),
+                                      session, stream, include_usage);
 }
 
 turn_reply::~turn_reply() {
@@ -28,7 +33,7 @@ bool turn_reply::finished() const {
 
 void turn_reply::set_session(const std::string& id) {
   std::lock_guard<std::mutex> guard{mu_};
-  meta_.session_id = id;
+  enc_->set_session(id);
   sink_->set_session(id);
 }
 
@@ -37,68 +42,54 @@ void turn_reply::set_content_prefix(std::string prefix) {
   prefix_ = std::move(prefix);
 }
 
-void turn_reply::open_locked(int index) {
-  if (std::find(opened_.begin(), opened_.end(), index) != opened_.end()) return;
-  opened_.push_back(index);
-  sink_->stream(domain::sse_role_chunk(meta_, index));
-}
-
-void turn_reply::prefix_locked(int index) {
-  if (index != 0 || prefix_.empty()) return;
-  sink_->stream(domain::sse_content_chunk(meta_, prefix_));
+std::string turn_reply::prefix_locked(int index) {
+  if (index != 0 || prefix_.empty()) return {};
+  auto out = enc_->delta(prefix_, 0);
   prefix_.clear();
+  return out;
 }
 
 void turn_reply::delta(std::string_view text, int index) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_ || !stream_ || text.empty()) return;
-  open_locked(index);
-  prefix_locked(index);
-  sink_->stream(domain::sse_content_chunk(meta_, text, index));
+  auto events = prefix_locked(index);
+  events += enc_->delta(text, index);
+  sink_->stream(std::move(events));
 }
 
 void turn_reply::relay(const domain::stream_piece& piece) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_ || !stream_) return;
-  if (meta_.system_fingerprint.empty() && !piece.system_fingerprint.empty())
-    meta_.system_fingerprint = std::string(piece.system_fingerprint);
-  open_locked(piece.index);
+  std::string events;
   if (piece.delta && piece.delta->IsObject()) {
     auto c = piece.delta->FindMember("content");
     if (c != piece.delta->MemberEnd() && c->value.IsString() && c->value.GetStringLength() > 0)
-      prefix_locked(piece.index);
+      events = prefix_locked(piece.index);
   }
-  sink_->stream(domain::sse_piece_chunk(meta_, piece));
+  events += enc_->piece(piece);
+  if (!events.empty()) sink_->stream(std::move(events));
 }
 
 void turn_reply::complete(const llm_result& r) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;
   finished_ = true;
-  meta_.provider = r.provider;
-  if (meta_.system_fingerprint.empty()) meta_.system_fingerprint = r.system_fingerprint;
   if (!stream_) {
-    sink_->send(200, domain::encode_completion(meta_, r));
+    sink_->send(200, enc_->whole(r, r.provider));
     return;
   }
-  for (auto& c : r.choices) open_locked(c.index);
-  std::string tail = domain::sse_finish_chunk(meta_, r);
-  if (include_usage_) tail += domain::sse_usage_chunk(meta_, r);
-  tail += domain::sse_done;
-  sink_->end_stream(std::move(tail));
+  sink_->end_stream(enc_->finish(r, r.provider, include_usage_));
 }
 
 void turn_reply::fail(const domain::api_error& e) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;
   finished_ = true;
-  if (opened_.empty()) {
+  if (!enc_->opened()) {
     send_error(*sink_, e);
     return;
   }
-  std::string tail = domain::sse_error_chunk(meta_, e);
-  tail += domain::sse_done;
-  sink_->end_stream(std::move(tail));
+  sink_->end_stream(enc_->failure(e));
 }
 
 }  // namespace troupe::actors

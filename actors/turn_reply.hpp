@@ -1,14 +1,15 @@
 #pragma once
-// The reply of one chat turn, written once: either a whole chat.completion,
-// or a stream of chunks ending in [DONE]. Shared by the actors of the turn
-// (the provider writes deltas, the session finishes it, the scheduler fails
-// it if the session dies); whoever comes first after the end is ignored.
+// The reply of one turn, written once: a whole reply, or a stream of events
+// (in the format of the API the client used, see domain/openai/reply_encoder).
+// Shared by the actors of the turn (the provider writes deltas, the session
+// finishes it, the scheduler fails it if the session dies); whoever comes
+// first after the end is ignored.
+#include <memory>
 #include <mutex>
 #include <string_view>
-#include <vector>
 
 #include "actors/reply_sink.hpp"
-#include "domain/openai/completion_codec.hpp"
+#include "domain/openai/reply_encoder.hpp"
 
 namespace troupe::actors {
 
@@ -19,14 +20,14 @@ struct llm_result : domain::completion_result {
 
 class turn_reply {
  public:
-  turn_reply(sink_ptr sink, domain::completion_meta meta, bool stream, bool include_usage);
+  turn_reply(sink_ptr sink, std::unique_ptr<domain::reply_encoder> encoder,
+             const std::string& session_id, bool stream, bool include_usage);
   // A turn that nobody finished (its actor died with it queued) still answers.
   ~turn_reply();
 
   turn_reply(const turn_reply&) = delete;
   turn_reply& operator=(const turn_reply&) = delete;
 
-  const domain::completion_meta& meta() const { return meta_; }
   bool streaming() const { return stream_; }
   bool client_gone() const { return sink_->client_gone(); }
   bool finished() const;
@@ -36,8 +37,7 @@ class turn_reply {
   // Text that goes in front of choice 0's content, once it has content.
   void set_content_prefix(std::string prefix);
 
-  // Stream only: a content delta of a choice; the first of a choice opens it
-  // with its role chunk.
+  // Stream only: a content delta of a choice.
   void delta(std::string_view text, int index = 0);
   // Stream only: an upstream delta, relayed as it is (tool call fragments,
   // refusal, logprobs, extension fields).
@@ -46,17 +46,20 @@ class turn_reply {
   void fail(const domain::api_error& e);
 
  private:
-  void open_locked(int index);
-  void prefix_locked(int index);
+  // Sends the content prefix before choice 0's first text.
+  std::string prefix_locked(int index);
 
   mutable std::mutex mu_;
   sink_ptr sink_;
-  domain::completion_meta meta_;
+  std::unique_ptr<domain::reply_encoder> enc_;
   bool stream_;
   bool include_usage_;
-  std::vector<int> opened_;  // choices whose role chunk went out
-  std::string prefix_;       // still to send before choice 0's first content
+  std::string prefix_;  // still to send before choice 0's first content
   bool finished_ = false;
 };
+
+// A chat completions reply.
+std::shared_ptr<turn_reply> chat_turn_reply(sink_ptr sink, domain::completion_meta meta,
+                                            bool stream, bool include_usage);
 
 }  // namespace troupe::actors

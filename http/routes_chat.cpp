@@ -15,8 +15,7 @@ void add_chat_routes(router& r, const api_context& ctx) {
     ctx.connections->watch(x.req->connection_id(), x.sink);  // cancels upstream if it closes
     auto meta = domain::make_completion_meta(req->model, req->session_id, req->user_id);
     meta.legacy_functions = req->legacy_functions;
-    auto reply = std::make_shared<actors::turn_reply>(x.sink, std::move(meta), req->stream,
-                                                      req->include_usage);
+    auto reply = actors::chat_turn_reply(x.sink, std::move(meta), req->stream, req->include_usage);
     actors::chat_turn turn;
     turn.request = req;
     turn.reply = std::move(reply);

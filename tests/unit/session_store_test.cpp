@@ -349,3 +349,81 @@ BOOST_AUTO_TEST_CASE(a_version_1_database_migrates_and_keeps_its_sessions) {
   BOOST_REQUIRE(found);
   BOOST_TEST(found->id == "old");
 }
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(responses_are_stored_with_their_turn_and_removed_with_the_session, B, backends) {
+  B b;
+  auto s = b.open();
+  auto t = turn(info("r1", "a", "u"), wire(R"([{"role":"user","content":"q"},{"role":"assistant","content":"r"}])"));
+  t.item_ids = {"", "msg_abc_0"};
+  t.response = domain::response_record{"resp_1", "r1", "u", 2, 5, R"({"id":"resp_1"})", "[]"};
+  BOOST_REQUIRE(s->append_turns({t})[0].empty());
+  auto r = s->get_response("resp_1");
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->session_id == "r1");
+  BOOST_TEST(r->end_count == 2);
+  BOOST_TEST(r->body == R"({"id":"resp_1"})");
+  auto items = s->items("r1");
+  BOOST_REQUIRE(items.size() == 2u);
+  BOOST_TEST(items[1].id == "msg_abc_0");
+  BOOST_TEST(items[0].id.rfind("msg_", 0) == 0u);  // derived, and stable:
+  BOOST_TEST(s->items("r1")[0].id == items[0].id);
+  BOOST_TEST(s->remove_response("resp_1"));
+  BOOST_TEST(!s->get_response("resp_1"));
+  t.info.id = "r2";
+  t.response->id = "resp_2";
+  t.response->session_id = "r2";
+  s->append_turns({t});
+  BOOST_TEST(s->remove("r2"));
+  BOOST_TEST(!s->get_response("resp_2"));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_fork_copies_the_front_of_a_conversation, B, backends) {
+  B b;
+  auto s = b.open();
+  auto msgs = wire(R"([{"role":"user","content":"1"},{"role":"assistant","content":"2"},
+                       {"role":"user","content":"3"},{"role":"assistant","content":"4"}])");
+  auto i = info("orig", "a", "u");
+  i.conv_hash = domain::conversation_hash(msgs.begin(), msgs.end());
+  s->append_turn(i, msgs);
+  auto f = s->fork("orig", 2, "fork");
+  BOOST_REQUIRE(f);
+  BOOST_TEST(f->message_count == 2);
+  BOOST_TEST(f->agent_id == "a");
+  BOOST_TEST(f->conv_hash == domain::conversation_hash(msgs.begin(), msgs.begin() + 2));
+  BOOST_TEST(s->history("fork", 10).size() == 2u);
+  BOOST_TEST(s->get("orig")->message_count == 4);  // untouched
+  BOOST_TEST(s->items("fork")[1].id == s->items("orig")[1].id);
+  BOOST_TEST(!s->fork("nope", 1, "x"));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(items_go_one_by_one_and_the_session_follows, B, backends) {
+  B b;
+  auto s = b.open();
+  auto msgs = wire(R"([{"role":"user","content":"q"},
+      {"role":"assistant","content":null,"tool_calls":[
+        {"id":"call_a","type":"function","function":{"name":"f","arguments":"{}"}},
+        {"id":"call_b","type":"function","function":{"name":"f","arguments":"{}"}}]},
+      {"role":"tool","tool_call_id":"call_a","content":"1"}])");
+  s->append_turn(info("it", "", "u"), msgs);
+  BOOST_TEST(s->set_metadata("it", R"({"topic":"x"})"));
+  BOOST_TEST(s->get("it")->metadata_json == R"({"topic":"x"})");
+  // One call of the assistant message goes; the message stays with the other.
+  auto after = s->remove_item("it", domain::function_call_item_id("call_b"));
+  BOOST_REQUIRE(after);
+  BOOST_TEST(after->message_count == 3);
+  auto h = s->history("it", 10);
+  BOOST_REQUIRE(h[1].tool_calls().size() == 1u);
+  BOOST_TEST(h[1].tool_calls()[0].id == "call_a");
+  BOOST_TEST(after->conv_hash == domain::conversation_hash(h.begin(), h.end()));
+  // A whole message goes by its id; later turns still append after it.
+  auto first = s->items("it")[0].id;
+  BOOST_REQUIRE(s->remove_item("it", first));
+  BOOST_TEST(s->get("it")->message_count == 2);
+  auto i2 = info("it", "a", "u");
+  s->append_turn(i2, wire(R"([{"role":"user","content":"again"}])"));
+  auto all = s->items("it");
+  BOOST_REQUIRE(all.size() == 3u);
+  BOOST_TEST(all[2].message.content == "again");
+  BOOST_TEST(s->get("it")->agent_id == "a");  // bound by its first turn with an agent
+  BOOST_TEST(!s->remove_item("it", "msg_nope"));
+}

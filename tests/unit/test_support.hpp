@@ -88,7 +88,7 @@ inline turn_with_sink make_turn(const std::string& model, const std::string& ses
   req->user_id = user;
   req->messages = {{domain::role::user, content, 0}};
   auto sink = std::make_shared<recording_sink>();
-  auto reply = std::make_shared<actors::turn_reply>(
+  auto reply = actors::chat_turn_reply(
       sink, domain::make_completion_meta(model, session, user), false, false);
   actors::chat_turn turn;
   turn.request = std::move(req);
