@@ -19,6 +19,7 @@
 #include "domain/chat/prompt.hpp"
 #include "domain/service/service_codec.hpp"
 #include "domain/chat/session_info.hpp"
+#include "domain/chat/stored_items.hpp"
 
 namespace troupe::actors {
 
@@ -33,6 +34,10 @@ struct chat_turn {
   std::string session_id;
   bool fresh = false;  // a new id: nothing to load
   std::optional<std::size_t> continues;
+  // A turn chained to a stored response: if the session moved on past it
+  // meanwhile, the turn goes to a fork of the session's first `continues`
+  // messages instead of a new empty session.
+  bool fork_on_bounce = false;
   // Prefixes of a resent conversation a stored session may hold (stateless
   // clients: no session id, the whole conversation each time).
   std::vector<domain::conversation_prefix> candidates;
@@ -93,12 +98,24 @@ struct session_turn {
   agent_actor agent;
 };
 
+// Changes to a stored conversation outside a turn: they run in its session
+// actor, in order with its turns, so its window stays true.
+struct session_edit {
+  std::string session_id;
+  std::string user_id;                // who asks (another user's conversation is not found)
+  domain::message_list add;           // items to append …
+  std::vector<std::string> item_ids;  // … with these ids
+  std::string remove_item;            // or an item to remove
+};
+struct edit_done { std::optional<domain::session_info> session; };  // nullopt: not found
+
 // Watchdog → session: the turn with this id ran out of time.
 struct turn_expired {
   std::uint64_t turn = 0;
 };
 
 using session_actor = caf::typed_actor<caf::replies_to<session_turn>::with<turn_done>,
+                                       caf::replies_to<session_edit>::with<edit_done>,
                                        caf::reacts_to<turn_expired>>;
 
 // ---- agent repository ------------------------------------------------------
@@ -129,6 +146,31 @@ struct find_continuation {
   std::vector<domain::conversation_prefix> candidates;
 };
 struct continuation { std::optional<domain::session_info> session; };
+
+// Responses and Conversations: reads (reader or repository) …
+struct find_response { std::string id; };
+struct response_found {
+  std::optional<domain::response_record> response;
+  std::optional<domain::session_info> session;  // the response's session, as it is now
+};
+struct find_item_session { std::string item_id; };
+struct item_session { std::optional<std::string> session_id; };
+struct get_items { std::string session_id; };
+struct item_list {
+  std::optional<domain::session_info> session;
+  std::vector<domain::stored_item> items;
+};
+// … and writes (repository).
+struct fork_session { std::string from; std::size_t count = 0; std::string new_id; };
+struct forked { std::optional<domain::session_info> session; };
+struct delete_response { std::string id; };
+struct set_session_metadata { std::string id; std::string metadata_json; };
+// Session → repository: apply an edit; the new row and window come back.
+struct apply_edit { session_edit edit; domain::session_info info; };
+struct edit_applied {
+  std::optional<domain::session_info> session;
+  std::shared_ptr<domain::message_list> history;
+};
 struct session_snapshot {
   std::optional<domain::session_info> info;
   std::shared_ptr<domain::message_list> history;  // handed over to the session actor
@@ -136,6 +178,8 @@ struct session_snapshot {
 struct store_turn {
   domain::session_info info;
   domain::message_list messages;
+  std::vector<std::string> item_ids;  // empty: derived ids
+  std::optional<domain::response_record> response;  // a Responses turn's response
 };
 struct stored {};
 struct get_session { std::string id; };
@@ -159,6 +203,7 @@ struct sweep_idle {};
 
 using scheduler_actor = caf::typed_actor<
     caf::reacts_to<chat_turn>,
+    caf::replies_to<session_edit>::with<edit_done>,
     caf::reacts_to<agent_changed>,
     caf::reacts_to<agent_removed>,
     caf::reacts_to<session_removed>,
@@ -174,6 +219,13 @@ struct commit_pending {};
 using session_repo_actor = caf::typed_actor<
     caf::replies_to<load_session>::with<session_snapshot>,
     caf::replies_to<find_continuation>::with<continuation>,
+    caf::replies_to<find_response>::with<response_found>,
+    caf::replies_to<find_item_session>::with<item_session>,
+    caf::replies_to<get_items>::with<item_list>,
+    caf::replies_to<fork_session>::with<forked>,
+    caf::replies_to<delete_response>::with<deleted>,
+    caf::replies_to<set_session_metadata>::with<deleted>,
+    caf::replies_to<apply_edit>::with<edit_applied>,
     caf::replies_to<store_turn>::with<stored>,
     caf::replies_to<get_session>::with<session_detail>,
     caf::replies_to<list_sessions>::with<session_list>,
@@ -187,7 +239,10 @@ using session_repo_actor = caf::typed_actor<
 // with its own connection that does not wait behind the repository's commits.
 using session_loader_actor =
     caf::typed_actor<caf::replies_to<load_session>::with<session_snapshot>,
-                     caf::replies_to<find_continuation>::with<continuation>>;
+                     caf::replies_to<find_continuation>::with<continuation>,
+                     caf::replies_to<find_response>::with<response_found>,
+                     caf::replies_to<find_item_session>::with<item_session>,
+                     caf::replies_to<get_items>::with<item_list>>;
 
 using agent_repo_actor = caf::typed_actor<
     caf::replies_to<create_agent>::with<agent_reply>,
@@ -227,6 +282,20 @@ TROUPE_LOCAL_MESSAGE(session_removed)
 TROUPE_LOCAL_MESSAGE(load_session)
 TROUPE_LOCAL_MESSAGE(find_continuation)
 TROUPE_LOCAL_MESSAGE(continuation)
+TROUPE_LOCAL_MESSAGE(find_response)
+TROUPE_LOCAL_MESSAGE(response_found)
+TROUPE_LOCAL_MESSAGE(find_item_session)
+TROUPE_LOCAL_MESSAGE(item_session)
+TROUPE_LOCAL_MESSAGE(get_items)
+TROUPE_LOCAL_MESSAGE(item_list)
+TROUPE_LOCAL_MESSAGE(fork_session)
+TROUPE_LOCAL_MESSAGE(forked)
+TROUPE_LOCAL_MESSAGE(delete_response)
+TROUPE_LOCAL_MESSAGE(set_session_metadata)
+TROUPE_LOCAL_MESSAGE(session_edit)
+TROUPE_LOCAL_MESSAGE(edit_done)
+TROUPE_LOCAL_MESSAGE(apply_edit)
+TROUPE_LOCAL_MESSAGE(edit_applied)
 TROUPE_LOCAL_MESSAGE(session_snapshot)
 TROUPE_LOCAL_MESSAGE(store_turn)
 TROUPE_LOCAL_MESSAGE(stored)

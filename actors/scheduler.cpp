@@ -67,31 +67,49 @@ void passivate(self_ptr self, const std::vector<std::string>& ids) {
 
 void route(self_ptr self, chat_turn turn, const agent_actor& agent);
 
-// A bounced turn starts a conversation of its own.
+// A bounced turn starts a conversation of its own: a new one, or a fork of
+// the front of the one it was chained to.
 void reroute(self_ptr self, chat_turn turn, const agent_actor& agent) {
+  auto from = turn.session_id;
   turn.session_id = domain::new_id("sess-");
-  turn.fresh = true;
-  turn.continues.reset();
   turn.candidates.clear();
   turn.reply->set_session(turn.session_id);
-  route(self, std::move(turn), agent);
+  if (!turn.fork_on_bounce || !turn.continues) {
+    turn.fresh = true;
+    turn.continues.reset();
+    return route(self, std::move(turn), agent);
+  }
+  turn.fresh = false;
+  turn.fork_on_bounce = false;
+  auto reply = turn.reply;
+  self->request(self->state.session_repo, caf::infinite,
+                fork_session{from, *turn.continues, turn.session_id})
+      .then([=](forked&) mutable { route(self, std::move(turn), agent); },
+            [=](caf::error& e) { reply->fail(to_api_error(e)); });
+}
+
+// The live actor of session `id`, spawned if there is none.
+detail::live_sessions::entry& live_session(self_ptr self, const std::string& id, bool fresh,
+                                           const std::string& agent_id) {
+  auto& st = self->state;
+  auto now = detail::live_sessions::clock::now();
+  auto* e = st.sessions.find(id);
+  if (!e) {
+    passivate(self, st.sessions.over_cap(st.opts.max_live_sessions));
+    auto actor = st.factory.make_session(self->system(), id, fresh);
+    self->monitor(actor);
+    st.monitored[actor.address()] = {true, id};
+    e = &st.sessions.add(id, actor, agent_id, now);
+  }
+  st.sessions.turn_started(*e, now);
+  return *e;
 }
 
 // Hands the turn to its session's actor, spawning it if it is not live.
 void deliver(self_ptr self, chat_turn turn, const agent_actor& agent) {
-  auto& st = self->state;
   auto& req = *turn.request;
-  auto now = detail::live_sessions::clock::now();
   auto id = turn.session_id;
-  auto* e = st.sessions.find(id);
-  if (!e) {
-    passivate(self, st.sessions.over_cap(st.opts.max_live_sessions));
-    auto actor = st.factory.make_session(self->system(), id, turn.fresh);
-    self->monitor(actor);
-    st.monitored[actor.address()] = {true, id};
-    e = &st.sessions.add(id, actor, req.model, now);
-  }
-  st.sessions.turn_started(*e, now);
+  auto* e = &live_session(self, id, turn.fresh, req.model);
   auto reply = turn.reply;
   auto req_model = req.model;
   auto addr = e->actor.address();
@@ -202,6 +220,24 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
                     for (auto& t : self->state.waiting[id]) t.reply->fail(err);
                     self->state.waiting.erase(id);
                   });
+      },
+      [=](session_edit& edit) -> caf::result<edit_done> {
+        auto id = edit.session_id;
+        auto& e = live_session(self, id, false, "");
+        auto addr = e.actor.address();
+        auto rp = self->make_response_promise<edit_done>();
+        self->request(e.actor, caf::infinite, std::move(edit))
+            .then(
+                [=](edit_done& d) mutable {
+                  self->state.sessions.turn_ended(id, addr, detail::live_sessions::clock::now());
+                  rp.deliver(std::move(d));
+                },
+                [=](caf::error& err) mutable {
+                  self->state.sessions.turn_ended(id, addr, detail::live_sessions::clock::now());
+                  if (is_actor_failure(err)) forget_session(self, id, addr);
+                  rp.deliver(std::move(err));
+                });
+        return rp;
       },
       [=](agent_changed& m) {
         auto it = self->state.agents.find(m.config->id);

@@ -6,14 +6,18 @@
 #include "domain/chat/completion.hpp"
 #include "domain/chat/conversation_hash.hpp"
 #include "domain/core/clock.hpp"
+#include "domain/openai/responses_codec.hpp"
 
 namespace troupe::actors {
 
 namespace {
 
+// A turn, or an edit of the stored conversation (they queue alike).
 struct pending_turn {
   session_turn turn;
   caf::typed_response_promise<turn_done> rp;
+  std::optional<session_edit> edit;
+  caf::typed_response_promise<edit_done> edit_rp;
 };
 
 struct session_state {
@@ -44,6 +48,10 @@ void start_next(self_ptr self);
 // the scheduler's bookkeeping (counts, a failed agent forgotten) done.
 void end_turn(pending_turn& p, turn_done done, const domain::api_error* error,
               const llm_result* result = nullptr) {
+  if (p.edit) {
+    if (error) p.edit_rp.deliver(to_caf_error(*error));
+    return;
+  }
   p.rp.deliver(done);
   if (error) p.turn.turn.reply->fail(*error);
   if (result) p.turn.turn.reply->complete(*result);
@@ -97,20 +105,30 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
   auto now = domain::now_ms();
   if (!st.info)  // the first stored turn claims the session
     st.info = domain::new_session_info(st.id, req.model, req.user_id, now);
-  auto info = *st.info;
-  info.last_activity_ms = now;
-  domain::message_list added(req.messages.begin() + static_cast<std::ptrdiff_t>(new_begin),
-                             req.messages.end());
+  if (st.info->agent_id.empty()) st.info->agent_id = req.model;  // a conversation made bare
+  store_turn write;
+  write.info = *st.info;
+  write.info.last_activity_ms = now;
+  auto& added = write.messages;
+  added.assign(req.messages.begin() + static_cast<std::ptrdiff_t>(new_begin), req.messages.end());
   added.push_back(domain::stored_reply(r.first().message, req.legacy_functions));
   for (auto& m : added) m.created_at_ms = now;
-  info.conv_hash = domain::conversation_hash(added.begin(), added.end(), info.conv_hash);
-  self->request(st.repo, caf::infinite, store_turn{info, added})
+  write.info.conv_hash = domain::conversation_hash(added.begin(), added.end(), write.info.conv_hash);
+  if (req.response) {  // a Responses turn: its response is stored with it
+    auto end = write.info.message_count + static_cast<std::int64_t>(added.size());
+    auto extra = domain::store_response(*req.response, r, added, st.id, st.info->user_id, end, now);
+    write.item_ids = std::move(extra.item_ids);
+    write.response = std::move(extra.record);
+  }
+  auto info = write.info;
+  auto kept = write.messages;  // `write` moves into the request
+  self->request(st.repo, caf::infinite, std::move(write))
       .then(
           [=](stored) mutable {
             auto& st = self->state;
-            append_history(st, added);
+            append_history(st, kept);
             st.info->last_activity_ms = now;
-            st.info->message_count += static_cast<std::int64_t>(added.size());
+            st.info->message_count += static_cast<std::int64_t>(kept.size());
             st.info->conv_hash = info.conv_hash;
             finish(self, turn_done::success(), nullptr, &r);
           },
@@ -163,11 +181,48 @@ void run(self_ptr self) {
           });
 }
 
+// Applies an edit through the repository and takes the conversation as it is then.
+void run_edit(self_ptr self) {
+  auto& st = self->state;
+  auto& e = *st.current->edit;
+  auto done = [=](std::optional<domain::session_info> info) {
+    auto p = std::move(*self->state.current);
+    self->state.current.reset();
+    p.edit_rp.deliver(edit_done{std::move(info)});
+    start_next(self);
+  };
+  if (!st.info || st.info->user_id != e.user_id) return done(std::nullopt);
+  apply_edit m{e, *st.info};
+  auto now = domain::now_ms();
+  for (auto& msg : m.edit.add) msg.created_at_ms = now;
+  m.info.last_activity_ms = now;
+  m.info.conv_hash = domain::conversation_hash(m.edit.add.begin(), m.edit.add.end(), m.info.conv_hash);
+  self->request(st.repo, caf::infinite, std::move(m))
+      .then(
+          [=](edit_applied& r) {
+            auto& st = self->state;
+            if (r.session) st.info = r.session;
+            if (r.history) st.history = std::move(r.history);
+            done(std::move(r.session));
+          },
+          [=](caf::error& err) {
+            auto p = std::move(*self->state.current);
+            self->state.current.reset();
+            p.edit_rp.deliver(std::move(err));
+            start_next(self);
+          });
+}
+
 void start_next(self_ptr self) {
   auto& st = self->state;
   while (st.loaded && !st.current && !st.queue.empty()) {
     auto p = std::move(st.queue.front());
     st.queue.pop_front();
+    if (p.edit) {
+      st.current = std::move(p);
+      run_edit(self);
+      continue;
+    }
     if (auto refusal = refuse(st, *p.turn.turn.request)) {
       end_turn(p, turn_done::failure(), &*refusal);
       continue;
@@ -231,7 +286,13 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
   return {
       [=](session_turn& t) -> caf::result<turn_done> {
         auto rp = self->make_response_promise<turn_done>();
-        self->state.queue.push_back(pending_turn{std::move(t), rp});
+        self->state.queue.push_back(pending_turn{std::move(t), rp, std::nullopt, {}});
+        start_next(self);
+        return rp;
+      },
+      [=](session_edit& e) -> caf::result<edit_done> {
+        auto rp = self->make_response_promise<edit_done>();
+        self->state.queue.push_back(pending_turn{{}, {}, std::move(e), rp});
         start_next(self);
         return rp;
       },

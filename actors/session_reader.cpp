@@ -16,6 +16,24 @@ continuation find_in(const storage::session_store& store, const find_continuatio
   return continuation{store.find_continuation(m.agent_id, m.user_id, m.candidates)};
 }
 
+response_found find_in(const storage::session_store& store, const find_response& m) {
+  response_found out;
+  out.response = store.get_response(m.id);
+  if (out.response) out.session = store.get(out.response->session_id);
+  return out;
+}
+
+item_session find_in(const storage::session_store& store, const find_item_session& m) {
+  return item_session{store.session_of_item(m.item_id)};
+}
+
+item_list find_in(const storage::session_store& store, const get_items& m) {
+  item_list out;
+  out.session = store.get(m.session_id);
+  if (out.session) out.items = store.items(m.session_id);
+  return out;
+}
+
 namespace {
 
 session_loader_actor::behavior_type session_reader(session_loader_actor::pointer,
@@ -27,6 +45,15 @@ session_loader_actor::behavior_type session_reader(session_loader_actor::pointer
       },
       [=](const find_continuation& m) {
         return guarded<continuation>(*health, [&] { return find_in(*store, m); });
+      },
+      [=](const find_response& m) {
+        return guarded<response_found>(*health, [&] { return find_in(*store, m); });
+      },
+      [=](const find_item_session& m) {
+        return guarded<item_session>(*health, [&] { return find_in(*store, m); });
+      },
+      [=](const get_items& m) {
+        return guarded<item_list>(*health, [&] { return find_in(*store, m); });
       },
   };
 }

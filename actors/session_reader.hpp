@@ -18,6 +18,10 @@ namespace troupe::actors {
 session_snapshot read_snapshot(const storage::session_store& store, const std::string& id);
 // The session a resent conversation continues, if one is stored.
 continuation find_in(const storage::session_store& store, const find_continuation& m);
+// Responses and Conversations reads.
+response_found find_in(const storage::session_store& store, const find_response& m);
+item_session find_in(const storage::session_store& store, const find_item_session& m);
+item_list find_in(const storage::session_store& store, const get_items& m);
 
 session_loader_actor spawn_session_reader(caf::actor_system& sys,
                                           std::shared_ptr<storage::session_store> store,

@@ -48,6 +48,26 @@ void commit(self_ptr self) {
   }
 }
 
+// An edit of a stored conversation: items appended or one removed; the
+// session's row and window as they are afterwards.
+edit_applied apply(storage::session_store& store, const apply_edit& m) {
+  edit_applied out;
+  auto& e = m.edit;
+  if (!e.remove_item.empty()) {
+    out.session = store.remove_item(e.session_id, e.remove_item);
+  } else {
+    storage::turn_write t;
+    t.info = m.info;
+    t.messages = e.add;
+    t.item_ids = e.item_ids;
+    auto failed = store.append_turns({t});
+    if (!failed[0].empty()) throw storage::storage_error(failed[0]);
+    out.session = store.get(e.session_id);
+  }
+  if (out.session) out.history = read_snapshot(store, e.session_id).history;
+  return out;
+}
+
 session_repo_actor::behavior_type session_repository(
     self_ptr self, std::shared_ptr<storage::session_store> store,
     std::shared_ptr<component_status> health) {
@@ -62,12 +82,43 @@ session_repo_actor::behavior_type session_repository(
         return guarded<continuation>(*self->state.health,
                                      [&] { return find_in(*self->state.store, m); });
       },
+      [=](const find_response& m) {
+        return guarded<response_found>(*self->state.health,
+                                       [&] { return find_in(*self->state.store, m); });
+      },
+      [=](const find_item_session& m) {
+        return guarded<item_session>(*self->state.health,
+                                     [&] { return find_in(*self->state.store, m); });
+      },
+      [=](const get_items& m) {
+        return guarded<item_list>(*self->state.health,
+                                  [&] { return find_in(*self->state.store, m); });
+      },
+      [=](const fork_session& m) {
+        return guarded<forked>(*self->state.health, [&] {
+          return forked{self->state.store->fork(m.from, m.count, m.new_id)};
+        });
+      },
+      [=](const delete_response& m) {
+        return guarded<deleted>(*self->state.health,
+                                [&] { return deleted{self->state.store->remove_response(m.id)}; });
+      },
+      [=](const set_session_metadata& m) {
+        return guarded<deleted>(*self->state.health, [&] {
+          return deleted{self->state.store->set_metadata(m.id, m.metadata_json)};
+        });
+      },
+      [=](const apply_edit& m) {
+        return guarded<edit_applied>(*self->state.health, [&] { return apply(*self->state.store, m); });
+      },
       [=](store_turn& m) -> caf::result<stored> {
         auto& st = self->state;
         auto rp = self->make_response_promise<stored>();
         storage::turn_write t;
         t.info = std::move(m.info);
         t.messages = std::move(m.messages);
+        t.item_ids = std::move(m.item_ids);
+        t.response = std::move(m.response);
         st.batch.push_back({std::move(t), rp});
         if (!st.commit_queued) {
           // Behind every message already queued: those join this batch.

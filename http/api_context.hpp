@@ -50,5 +50,7 @@ void add_service_routes(router& r, const api_context& ctx);
 void add_agent_routes(router& r, const api_context& ctx);
 void add_chat_routes(router& r, const api_context& ctx);
 void add_session_routes(router& r, const api_context& ctx);
+void add_response_routes(router& r, const api_context& ctx);
+void add_conversation_routes(router& r, const api_context& ctx);
 
 }  // namespace troupe::http

@@ -38,6 +38,8 @@ class dispatcher {
     add_chat_routes(router_, ctx);
     add_agent_routes(router_, ctx);
     add_session_routes(router_, ctx);
+    add_response_routes(router_, ctx);
+    add_conversation_routes(router_, ctx);
   }
 
   restinio::request_handling_status_t operator()(restinio::request_handle_t req) const {

@@ -31,7 +31,10 @@ void memory_session_store::write(const turn_write& t) {
   e.info.conv_hash = t.info.conv_hash;
   if (!t.info.metadata_json.empty()) e.info.metadata_json = t.info.metadata_json;
   by_hash_.emplace(e.info.conv_hash, t.info.id);
-  if (t.response) responses_[t.response->id] = *t.response;
+  if (t.response) {
+    responses_[t.response->id] = *t.response;
+    for (auto& item : t.response->output_item_ids) item_sessions_[item] = t.info.id;
+  }
 }
 
 std::vector<std::string> memory_session_store::append_turns(const std::vector<turn_write>& turns) {
@@ -111,6 +114,8 @@ bool memory_session_store::remove(const std::string& id) {
   sessions_.erase(it);
   for (auto r = responses_.begin(); r != responses_.end();)
     r = r->second.session_id == id ? responses_.erase(r) : std::next(r);
+  for (auto i = item_sessions_.begin(); i != item_sessions_.end();)
+    i = i->second == id ? item_sessions_.erase(i) : std::next(i);
   return true;
 }
 
@@ -131,6 +136,12 @@ std::optional<domain::response_record> memory_session_store::get_response(const 
 }
 
 bool memory_session_store::remove_response(const std::string& id) { return responses_.erase(id) > 0; }
+
+std::optional<std::string> memory_session_store::session_of_item(const std::string& item_id) const {
+  auto it = item_sessions_.find(item_id);
+  if (it == item_sessions_.end()) return std::nullopt;
+  return it->second;
+}
 
 std::string memory_session_store::item_id_of(const entry& e, std::size_t i) const {
   if (!e.item_ids[i].empty()) return e.item_ids[i];

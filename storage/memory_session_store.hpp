@@ -23,6 +23,7 @@ class memory_session_store final : public session_store {
 
   std::optional<domain::response_record> get_response(const std::string& id) const override;
   bool remove_response(const std::string& id) override;
+  std::optional<std::string> session_of_item(const std::string& item_id) const override;
   std::vector<domain::stored_item> items(const std::string& session_id) const override;
   std::optional<domain::session_info> fork(const std::string& from, std::size_t count,
                                            const std::string& new_id) override;
@@ -49,6 +50,7 @@ class memory_session_store final : public session_store {
   std::map<std::uint64_t, std::string> order_;  // creation order for listing
   std::unordered_multimap<std::uint64_t, std::string> by_hash_;  // conversation hash → id
   std::unordered_map<std::string, domain::response_record> responses_;
+  std::unordered_map<std::string, std::string> item_sessions_;  // output item → session
 
   void unindex(const entry& e);
 };

@@ -69,6 +69,8 @@ class session_store {
   // ---- Responses and Conversations ----
   virtual std::optional<domain::response_record> get_response(const std::string& id) const = 0;
   virtual bool remove_response(const std::string& id) = 0;
+  // The session a stored response's output item is in.
+  virtual std::optional<std::string> session_of_item(const std::string& item_id) const = 0;
   // Every message of a session with its item id, in conversation order.
   virtual std::vector<domain::stored_item> items(const std::string& session_id) const = 0;
   // A new session `new_id` holding the first `count` messages of `from`

@@ -67,7 +67,12 @@ const char* const migrations[] = {
     "  created_at INTEGER NOT NULL,"
     "  body TEXT NOT NULL,"
     "  input_items TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE INDEX responses_by_session ON responses(session_id);",
+    "CREATE INDEX responses_by_session ON responses(session_id);"
+    // Output items of stored responses → their session (item_reference lookups).
+    "CREATE TABLE response_items ("
+    "  item_id TEXT PRIMARY KEY,"
+    "  session_id TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX response_items_by_session ON response_items(session_id);",
 };
 constexpr int known_version = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
 
@@ -236,6 +241,10 @@ std::size_t sqlite_db::drop_orphan_sessions() {
       .run();
   prepare(
       "DELETE FROM responses WHERE session_id IN (SELECT id FROM sessions WHERE agent_id <> '' "
+      "AND agent_id NOT IN (SELECT id FROM agents));")
+      .run();
+  prepare(
+      "DELETE FROM response_items WHERE session_id IN (SELECT id FROM sessions WHERE agent_id <> '' "
       "AND agent_id NOT IN (SELECT id FROM agents));")
       .run();
   prepare("DELETE FROM sessions WHERE agent_id <> '' AND agent_id NOT IN (SELECT id FROM agents);")

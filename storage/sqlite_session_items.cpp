@@ -21,6 +21,17 @@ void sqlite_session_store::write_response(const domain::response_record& r) {
       .bind(6, r.body)
       .bind(7, r.input_items)
       .run();
+  auto item = db_.prepare("INSERT OR REPLACE INTO response_items (item_id, session_id) VALUES (?, ?);");
+  for (auto& id : r.output_item_ids) {
+    item.reset();
+    item.bind(1, id).bind(2, r.session_id).run();
+  }
+}
+
+std::optional<std::string> sqlite_session_store::session_of_item(const std::string& item_id) const {
+  auto q = db_.prepare("SELECT session_id FROM response_items WHERE item_id = ?;");
+  if (!q.bind(1, item_id).step()) return std::nullopt;
+  return q.text(0);
 }
 
 std::optional<domain::response_record> sqlite_session_store::get_response(const std::string& id) const {
@@ -28,8 +39,15 @@ std::optional<domain::response_record> sqlite_session_store::get_response(const 
       "SELECT id, session_id, user_id, end_count, created_at, body, input_items FROM responses "
       "WHERE id = ?;");
   if (!q.bind(1, id).step()) return std::nullopt;
-  return domain::response_record{q.text(0), q.text(1),    q.text(2), q.integer(3),
-                                 q.integer(4), q.text(5), q.text(6)};
+  domain::response_record r;
+  r.id = q.text(0);
+  r.session_id = q.text(1);
+  r.user_id = q.text(2);
+  r.end_count = q.integer(3);
+  r.created_at_ms = q.integer(4);
+  r.body = q.text(5);
+  r.input_items = q.text(6);
+  return r;
 }
 
 bool sqlite_session_store::remove_response(const std::string& id) {

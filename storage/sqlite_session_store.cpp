@@ -185,6 +185,7 @@ bool sqlite_session_store::remove(const std::string& id) {
   find.reset();
   db_.prepare("DELETE FROM messages WHERE session_seq = ?;").bind(1, seq).run();
   db_.prepare("DELETE FROM responses WHERE session_id = ?;").bind(1, id).run();
+  db_.prepare("DELETE FROM response_items WHERE session_id = ?;").bind(1, id).run();
   db_.prepare("DELETE FROM sessions WHERE seq = ?;").bind(1, seq).run();
   tx.commit();
   --count_;
@@ -204,10 +205,11 @@ std::vector<std::string> sqlite_session_store::remove_by_agent(const std::string
          "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id = ?);")
       .bind(1, agent_id)
       .run();
-  db_.prepare(
-         "DELETE FROM responses WHERE session_id IN (SELECT id FROM sessions WHERE agent_id = ?);")
-      .bind(1, agent_id)
-      .run();
+  for (auto table : {"DELETE FROM responses WHERE session_id IN (SELECT id FROM sessions WHERE "
+                     "agent_id = ?);",
+                     "DELETE FROM response_items WHERE session_id IN (SELECT id FROM sessions "
+                     "WHERE agent_id = ?);"})
+    db_.prepare(table).bind(1, agent_id).run();
   db_.prepare("DELETE FROM sessions WHERE agent_id = ?;").bind(1, agent_id).run();
   tx.commit();
   count_ -= std::min(count_, ids.size());

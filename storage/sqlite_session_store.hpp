@@ -32,6 +32,7 @@ class sqlite_session_store final : public session_store {
   // sqlite_session_items.cpp
   std::optional<domain::response_record> get_response(const std::string& id) const override;
   bool remove_response(const std::string& id) override;
+  std::optional<std::string> session_of_item(const std::string& item_id) const override;
   std::vector<domain::stored_item> items(const std::string& session_id) const override;
   std::optional<domain::session_info> fork(const std::string& from, std::size_t count,
                                            const std::string& new_id) override;

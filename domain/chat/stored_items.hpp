@@ -20,6 +20,7 @@ struct response_record {
   std::int64_t created_at_ms = 0;
   std::string body;         // the response object, JSON
   std::string input_items;  // its input items, a JSON array
+  std::vector<std::string> output_item_ids;  // found again by item_reference
 };
 
 // A stored message and its item id.

@@ -4,6 +4,7 @@
 // providers, tools, response_format, n, store) and keeps every field it does
 // not interpret, in the order received, for an OpenAI-compatible upstream.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "domain/chat/chat_message.hpp"
 #include "domain/core/api_error.hpp"
+#include "domain/openai/response_spec.hpp"
 
 namespace troupe::domain {
 
@@ -58,6 +60,9 @@ struct completion_request {
   std::vector<raw_member> forward;
   // stream_options members other than include_usage.
   std::vector<raw_member> stream_options_forward;
+
+  // A Responses API turn: what its response object echoes (null for chat).
+  std::shared_ptr<const response_spec> response;
 
   bool has_forward(std::string_view key) const;
 };

@@ -25,6 +25,9 @@ actors::session_actor::behavior_type crashing_session(actors::session_actor::poi
       [](actors::session_turn&) -> caf::result<actors::turn_done> {
         throw std::runtime_error("session blew up");
       },
+      [](actors::session_edit&) -> caf::result<actors::edit_done> {
+        throw std::runtime_error("session blew up");
+      },
       [](const actors::turn_expired&) {},
   };
 }
@@ -193,7 +196,7 @@ BOOST_FIXTURE_TEST_CASE(a_new_agent_does_not_inherit_sessions_of_a_deleted_one, 
   // session behind; an agent created later under the same id starts clean.
   caf::scoped_actor self{*sys};
   auto left = domain::new_session_info("s-left", "a2", "", 1);
-  self->request(sessions, 5s, actors::store_turn{left, {{domain::role::user, "old secret", 1}}})
+  self->request(sessions, 5s, testing::store(left, {{domain::role::user, "old secret", 1}}))
       .receive([](const actors::stored&) {}, [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
   BOOST_TEST(health().stored_sessions == 1u);
   create_agent("a2");

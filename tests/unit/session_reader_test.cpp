@@ -30,7 +30,7 @@ BOOST_AUTO_TEST_CASE(a_waking_session_loads_while_the_repository_waits_for_a_com
     // waits for it (up to the busy timeout, 5 s).
     storage::sqlite_db blocker{path};
     blocker.exec("BEGIN EXCLUSIVE;");
-    self->send(repo, actors::store_turn{domain::new_session_info("busy", "a", "", 1), {{domain::role::user, "x", 1}}});
+    self->send(repo, testing::store(domain::new_session_info("busy", "a", "", 1), {{domain::role::user, "x", 1}}));
     std::this_thread::sleep_for(100ms);  // the commit has started and waits
     auto t0 = std::chrono::steady_clock::now();
     self->request(reader, 3s, actors::load_session{"asleep"})

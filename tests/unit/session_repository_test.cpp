@@ -21,8 +21,8 @@ BOOST_AUTO_TEST_CASE(concurrent_turns_share_commits_and_all_are_acknowledged) {
   constexpr int n = 300;
   for (int i = 0; i < n; ++i) {
     auto info = domain::new_session_info("s" + std::to_string(i % 30), "a", "", 1);
-    self->send(repo, actors::store_turn{info, {{domain::role::user, "q" + std::to_string(i), 1},
-                                               {domain::role::assistant, "r", 1}}});
+    self->send(repo, testing::store(info, {{domain::role::user, "q" + std::to_string(i), 1},
+                                               {domain::role::assistant, "r", 1}}));
   }
   int acked = 0;
   for (int i = 0; i < n; ++i)
@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
     auto repo = actors::spawn_session_repository(sys, store, health);
     caf::scoped_actor self{sys};
     auto info = domain::new_session_info("s", "a", "", 1);
-    self->request(repo, 20s, actors::store_turn{info, {{domain::role::user, "q", 1}}})
+    self->request(repo, 20s, testing::store(info, {{domain::role::user, "q", 1}}))
         .receive([](const actors::stored&) { BOOST_FAIL("acknowledged a write that failed"); },
                  [](const caf::error& e) {
                    BOOST_TEST(actors::to_api_error(e).status == 503, caf::to_string(e));
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
                health->snapshot().last_error);
     blocker.exec("ROLLBACK;");
     BOOST_TEST(!store->get("s"));
-    self->request(repo, 20s, actors::store_turn{info, {{domain::role::user, "q", 1}}})
+    self->request(repo, 20s, testing::store(info, {{domain::role::user, "q", 1}}))
         .receive([](const actors::stored&) {}, [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
     BOOST_TEST(!health->snapshot().failing());
     self->send_exit(repo, caf::exit_reason::user_shutdown);

@@ -355,7 +355,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(responses_are_stored_with_their_turn_and_removed_w
   auto s = b.open();
   auto t = turn(info("r1", "a", "u"), wire(R"([{"role":"user","content":"q"},{"role":"assistant","content":"r"}])"));
   t.item_ids = {"", "msg_abc_0"};
-  t.response = domain::response_record{"resp_1", "r1", "u", 2, 5, R"({"id":"resp_1"})", "[]"};
+  t.response = domain::response_record{"resp_1", "r1", "u", 2, 5, R"({"id":"resp_1"})", "[]",
+                                      {"msg_abc_0"}};
   BOOST_REQUIRE(s->append_turns({t})[0].empty());
   auto r = s->get_response("resp_1");
   BOOST_REQUIRE(r);
@@ -367,6 +368,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(responses_are_stored_with_their_turn_and_removed_w
   BOOST_TEST(items[1].id == "msg_abc_0");
   BOOST_TEST(items[0].id.rfind("msg_", 0) == 0u);  // derived, and stable:
   BOOST_TEST(s->items("r1")[0].id == items[0].id);
+  BOOST_TEST(*s->session_of_item("msg_abc_0") == "r1");
+  BOOST_TEST(!s->session_of_item("msg_nope"));
   BOOST_TEST(s->remove_response("resp_1"));
   BOOST_TEST(!s->get_response("resp_1"));
   t.info.id = "r2";

@@ -72,6 +72,14 @@ struct turn_with_sink {
   std::shared_ptr<recording_sink> sink;
 };
 
+// A store_turn of a session row and its messages.
+inline actors::store_turn store(domain::session_info info, domain::message_list messages) {
+  actors::store_turn t;
+  t.info = std::move(info);
+  t.messages = std::move(messages);
+  return t;
+}
+
 // A provider's answer with one text choice.
 inline actors::llm_result text_result(std::string text, std::string provider = "fake") {
   actors::llm_result r;
