@@ -33,7 +33,10 @@ struct chat_turn {
   // conversation (then `continues` is how many stored messages it resent).
   std::string session_id;
   bool fresh = false;  // a new id: nothing to load
+  // The stored message count the turn expects its session to have; with
+  // `resends`, the request also starts with exactly those messages.
   std::optional<std::size_t> continues;
+  bool resends = false;
   // A turn chained to a stored response: if the session moved on past it
   // meanwhile, the turn goes to a fork of the session's first `continues`
   // messages instead of a new empty session.

@@ -77,6 +77,7 @@ void reroute(self_ptr self, chat_turn turn, const agent_actor& agent) {
   if (!turn.fork_on_bounce || !turn.continues) {
     turn.fresh = true;
     turn.continues.reset();
+    turn.resends = false;
     return route(self, std::move(turn), agent);
   }
   turn.fresh = false;
@@ -149,6 +150,7 @@ void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
               turn.session_id = c.session->id;
               turn.fresh = false;
               turn.continues = static_cast<std::size_t>(c.session->message_count);
+              turn.resends = true;
               turn.reply->set_session(turn.session_id);
             }
             deliver(self, std::move(turn), agent);

@@ -72,7 +72,7 @@ void finish(self_ptr self, turn_done done, const domain::api_error* error,
 std::optional<domain::api_error> refuse(const session_state& st,
                                         const domain::completion_request& req) {
   if (!st.info) return std::nullopt;
-  if (st.info->agent_id != req.model)
+  if (!st.info->agent_id.empty() && st.info->agent_id != req.model)
     return domain::bad_request("session '" + st.id + "' belongs to agent '" + st.info->agent_id +
                                    "', not '" + req.model + "'",
                                "metadata.session_id", "session_agent_mismatch");
@@ -149,9 +149,10 @@ void run(self_ptr self) {
   auto new_begin =
       domain::new_messages_begin(*st.history, stored_count, req.messages, in.instructions_end);
   if (auto expected = turn.turn.continues;
-      expected && (stored_count != *expected || new_begin != in.instructions_end + *expected)) {
-    // Found by its resent conversation, but another turn moved the session
-    // on meanwhile: this conversation is not this session's any more.
+      expected && (stored_count != *expected ||
+                   (turn.turn.resends && new_begin != in.instructions_end + *expected))) {
+    // Found by its resent conversation or chained to a response, but another
+    // turn moved the session on meanwhile: it is not this turn's any more.
     auto p = std::move(*st.current);
     st.current.reset();
     turn_done d;
