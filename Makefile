@@ -7,7 +7,7 @@ APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev lib
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
             libcurl4-openssl-dev curl wrk
 
-.PHONY: all deps build run test unit blackbox bench bench-core bench-storage bench-upstream clean
+.PHONY: all deps build run test unit blackbox node_modules bench bench-core bench-storage bench-upstream clean
 
 all: build
 
@@ -31,17 +31,21 @@ build: deps $(BUILD)/Makefile
 run: build
 	./$(BUILD)/troupe --config conf/troupe.conf
 
-tests/blackbox/node_modules: tests/blackbox/package.json tests/blackbox/package-lock.json
-	cd tests/blackbox && npm ci --no-audit --no-fund --loglevel=error
+NPM_DIRS := tests/blackbox tests/blackbox/agents_sdk
+
+%/node_modules: %/package.json %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: build tests/blackbox/node_modules
+node_modules: $(addsuffix /node_modules,$(NPM_DIRS))
+
+test: build node_modules
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -R '^unit\.'
 
-blackbox: build tests/blackbox/node_modules
+blackbox: build node_modules
 	cd $(BUILD) && ctest --output-on-failure -R '^blackbox\.'
 
 bench: bench-core bench-storage bench-upstream
@@ -56,4 +60,4 @@ bench-upstream: build
 	bench/upstream.sh
 
 clean:
-	rm -rf $(BUILD) tests/blackbox/node_modules
+	rm -rf $(BUILD) $(addsuffix /node_modules,$(NPM_DIRS))

@@ -159,6 +159,8 @@ struct response_found {
 struct find_item_session { std::string item_id; };
 struct item_session { std::optional<std::string> session_id; };
 struct get_items { std::string session_id; };
+struct get_session_row { std::string id; };
+struct session_row { std::optional<domain::session_info> session; };
 struct item_list {
   std::optional<domain::session_info> session;
   std::vector<domain::stored_item> items;
@@ -225,6 +227,7 @@ using session_repo_actor = caf::typed_actor<
     caf::replies_to<find_response>::with<response_found>,
     caf::replies_to<find_item_session>::with<item_session>,
     caf::replies_to<get_items>::with<item_list>,
+    caf::replies_to<get_session_row>::with<session_row>,
     caf::replies_to<fork_session>::with<forked>,
     caf::replies_to<delete_response>::with<deleted>,
     caf::replies_to<set_session_metadata>::with<deleted>,
@@ -245,7 +248,8 @@ using session_loader_actor =
                      caf::replies_to<find_continuation>::with<continuation>,
                      caf::replies_to<find_response>::with<response_found>,
                      caf::replies_to<find_item_session>::with<item_session>,
-                     caf::replies_to<get_items>::with<item_list>>;
+                     caf::replies_to<get_items>::with<item_list>,
+                     caf::replies_to<get_session_row>::with<session_row>>;
 
 using agent_repo_actor = caf::typed_actor<
     caf::replies_to<create_agent>::with<agent_reply>,
@@ -291,6 +295,8 @@ TROUPE_LOCAL_MESSAGE(find_item_session)
 TROUPE_LOCAL_MESSAGE(item_session)
 TROUPE_LOCAL_MESSAGE(get_items)
 TROUPE_LOCAL_MESSAGE(item_list)
+TROUPE_LOCAL_MESSAGE(get_session_row)
+TROUPE_LOCAL_MESSAGE(session_row)
 TROUPE_LOCAL_MESSAGE(fork_session)
 TROUPE_LOCAL_MESSAGE(forked)
 TROUPE_LOCAL_MESSAGE(delete_response)

@@ -112,16 +112,16 @@ caf::behavior front(self_ptr self, response_turn_deps deps, domain::responses_re
         .then([=](response_found& f) { chain(self, f); },
               [=](caf::error& e) { on_error(self, e); });
   } else if (!spec.conversation_id.empty()) {
-    self->request(st.deps.loader, caf::infinite, get_items{spec.conversation_id})
+    self->request(st.deps.loader, caf::infinite, get_session_row{spec.conversation_id})
         .then(
-            [=](item_list& l) {
+            [=](session_row& row) {
               auto& st = self->state;
-              if (!l.session || l.session->user_id != st.req.chat.user_id)
+              if (!row.session || row.session->user_id != st.req.chat.user_id)
                 return fail(self, domain::not_found("conversation '" + spec.conversation_id +
                                                         "' not found",
                                                     "conversation_not_found", "conversation"));
-              st.session_id = l.session->id;
-              send_turn(self, l.items);
+              st.session_id = row.session->id;
+              resolve(self);
             },
             [=](caf::error& e) { on_error(self, e); });
   } else {

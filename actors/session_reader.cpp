@@ -27,6 +27,10 @@ item_session find_in(const storage::session_store& store, const find_item_sessio
   return item_session{store.session_of_item(m.item_id)};
 }
 
+session_row find_in(const storage::session_store& store, const get_session_row& m) {
+  return session_row{store.get(m.id)};
+}
+
 item_list find_in(const storage::session_store& store, const get_items& m) {
   item_list out;
   out.session = store.get(m.session_id);
@@ -51,6 +55,9 @@ session_loader_actor::behavior_type session_reader(session_loader_actor::pointer
       },
       [=](const find_item_session& m) {
         return guarded<item_session>(*health, [&] { return find_in(*store, m); });
+      },
+      [=](const get_session_row& m) {
+        return guarded<session_row>(*health, [&] { return find_in(*store, m); });
       },
       [=](const get_items& m) {
         return guarded<item_list>(*health, [&] { return find_in(*store, m); });

@@ -90,6 +90,9 @@ session_repo_actor::behavior_type session_repository(
         return guarded<item_session>(*self->state.health,
                                      [&] { return find_in(*self->state.store, m); });
       },
+      [=](const get_session_row& m) {
+        return guarded<session_row>(*self->state.health, [&] { return find_in(*self->state.store, m); });
+      },
       [=](const get_items& m) {
         return guarded<item_list>(*self->state.health,
                                   [&] { return find_in(*self->state.store, m); });

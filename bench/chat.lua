@@ -4,6 +4,8 @@
 --             hot  (one session for every request).
 --             unique (a new client-chosen session_id per request: sessions pile up).
 -- BENCH_STREAM=1 asks for a streamed reply. BENCH_MODEL names the agent (demo).
+-- BENCH_API=responses posts the same turn to /v1/responses instead (the
+-- session, for pool/hot, named as its conversation).
 local mode = os.getenv("BENCH_MODE") or "new"
 local sessions = tonumber(os.getenv("BENCH_SESSIONS") or "1000")
 local stream = os.getenv("BENCH_STREAM") == "1"
@@ -14,7 +16,15 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 
+local api = os.getenv("BENCH_API") or "chat"
+
 local function body(session)
+  if api == "responses" then
+    local conv = ""
+    if session then conv = ',"conversation":"' .. session .. '"' end
+    return '{"model":"' .. model .. '","stream":' .. tostring(stream) ..
+           ',"input":"Hello there, how are you?"' .. conv .. '}'
+  end
   local meta = ""
   if session then meta = ',"metadata":{"session_id":"' .. session .. '"}' end
   return '{"model":"' .. model .. '","stream":' .. tostring(stream) ..

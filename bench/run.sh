@@ -37,4 +37,7 @@ BENCH_MODE=pool BENCH_SESSIONS=1000 row "chat, 1000 sessions" -s bench/chat.lua 
 BENCH_MODE=hot row "chat, one hot session" -s bench/chat.lua "$URL/v1/chat/completions"
 BENCH_MODE=pool BENCH_STREAM=1 row "chat stream, 1000 sessions" -s bench/chat.lua "$URL/v1/chat/completions"
 BENCH_MODE=new row "chat, no session_id (new each)" -s bench/chat.lua "$URL/v1/chat/completions"
+# The same turns through the Responses API (the pool's sessions are its conversations).
+BENCH_API=responses BENCH_MODE=pool BENCH_SESSIONS=1000 row "responses, 1000 conversations" -s bench/chat.lua "$URL/v1/responses"
+BENCH_API=responses BENCH_MODE=new row "responses, new each" -s bench/chat.lua "$URL/v1/responses"
 echo "server RSS after the runs: $(ps -o rss= -p "$SERVER" | awk '{printf "%.1f MiB", $1/1024}')"

@@ -37,10 +37,10 @@ actors::session_edit additions(const std::string& id, domain::message_list items
 // Answers with the conversation as it is now.
 void send_conversation(const api_context& ctx, const std::string& id,
                        std::shared_ptr<http_sink> sink) {
-  ask(ctx, loader_of(ctx), actors::load_session{id}, sink,
-      [sink, id](const actors::session_snapshot& s) {
-        if (!s.info) return actors::send_error(*sink, conversation_not_found(id));
-        sink->send(200, domain::encode_conversation(*s.info));
+  ask(ctx, loader_of(ctx), actors::get_session_row{id}, sink,
+      [sink, id](const actors::session_row& s) {
+        if (!s.session) return actors::send_error(*sink, conversation_not_found(id));
+        sink->send(200, domain::encode_conversation(*s.session));
       });
 }
 

@@ -88,3 +88,40 @@ describe('Vercel AI SDK', () => {
     assert.equal(up.body.response_format.type, 'json_schema');
   });
 });
+
+describe("Vercel AI SDK's default provider: the Responses API", () => {
+  for (const mode of ['stateless', 'previous response']) {
+    test(`generateText with a tool over two steps (${mode})`, T, async () => {
+      const agent = await stack.agent();
+      const mark = await toolSteps('Paris');
+      const r = await generateText({
+        model: openai(agent),
+        tools,
+        stopWhen: stepCountIs(3),
+        prompt: `Weather in Paris? ${mark}`,
+        prepareStep:
+          mode === 'previous response'
+            ? ({ steps }) =>
+                steps.length
+                  ? { providerOptions: { openai: { previousResponseId: steps.at(-1).response.id } } }
+                  : {}
+            : undefined,
+      });
+      assert.equal(r.text, 'Done: Paris.');
+      assert.equal(r.steps.length, 2);
+      await assertOneConversation(stack, agent, ['user', 'assistant', 'tool', 'assistant']);
+      for (const x of await stack.fake.requests(mark)) assert.equal(x.rejected, undefined);
+    });
+  }
+
+  test('streamText with a tool over two steps', T, async () => {
+    const agent = await stack.agent();
+    const mark = await toolSteps('Oslo');
+    const result = streamText({ model: openai(agent), tools, stopWhen: stepCountIs(3), prompt: `Weather in Oslo? ${mark}` });
+    let text = '';
+    for await (const t of result.textStream) text += t;
+    assert.equal(text, 'Done: Oslo.');
+    assert.equal((await result.steps).length, 2);
+    await assertOneConversation(stack, agent, ['user', 'assistant', 'tool', 'assistant']);
+  });
+});
