@@ -223,3 +223,58 @@ describe('Conversations', () => {
     assert.ok(!parseSSE(r.text).includes('[DONE]'));
   });
 });
+
+describe('durability and cancellation', () => {
+  test('responses, chains and conversations survive kill -9 (SQLite)', T, async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { startServer } = await import('./helpers.mjs');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-resp-'));
+    const args = ['--services=conf/services.json', '--agents=conf/agents.json', `--storage=sqlite:${dir}/t.db`, '--log-level=warn'];
+    try {
+      let s = await startServer({ baseArgs: args });
+      const post = (body) => s.req('POST', '/v1/responses', { body: { model: 'demo', ...body } });
+      const r1 = (await post({ input: 'remember 42' })).json;
+      const conv = (await s.req('POST', '/v1/conversations', { body: { items: [{ role: 'user', content: 'hi' }] } })).json;
+      await s.kill();
+      s = await startServer({ baseArgs: args });
+      const got = await s.req('GET', `/v1/responses/${r1.id}`);
+      assert.equal(got.status, 200);
+      assert.deepEqual(got.json, r1);
+      const r2 = await post({ input: 'and?', previous_response_id: r1.id });
+      assert.equal(r2.status, 200, r2.text);
+      const sess = await s.req('GET', `/v1/sessions?agent_id=demo`);
+      assert.equal(sess.json.length, 1, 'the chain continued the stored session');
+      assert.equal(sess.json[0].message_count, 4);
+      assert.equal((await s.req('GET', `/v1/conversations/${conv.id}/items`)).json.data.length, 1);
+      await s.stop();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a streaming client that hangs up cancels the upstream call; nothing is stored', T, async () => {
+    const agent = await stack.agent();
+    const mark = await stack.planned([{ content: 'a b c d e f g h i j', token_interval_ms: 200 }]);
+    const ctl = new AbortController();
+    const r = await fetch(`${stack.baseURL}/responses`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ model: agent, input: mark, stream: true }),
+      signal: ctl.signal,
+    });
+    const reader = r.body.getReader();
+    let text = '';
+    while (!text.includes('response.output_text.delta')) text += new TextDecoder().decode((await reader.read()).value);
+    ctl.abort();
+    let up;
+    for (let i = 0; i < 40; i++) {
+      [up] = await stack.fake.requests(mark);
+      if (up?.closed_early) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.ok(up.closed_early, 'the upstream call was closed before it finished');
+    assert.equal((await stack.conversations(agent)).length, 0);
+  });
+});
