@@ -28,9 +28,10 @@ std::size_t seed_agents(caf::actor_system& sys, const agent_repo_actor& repo,
     auto where = "agents file '" + path + "' entry " + std::to_string(i) + ": ";
     domain::agent_patch patch;
     try {
-      patch = domain::parse_agent_patch(domain::to_json_text(doc[i]), [&](const std::string& n) {
-        return services.find(n) != nullptr;
-      });
+      patch = domain::parse_agent_patch(
+          domain::to_json_text(doc[i]),
+          [&](const std::string& n) { return services.find(n) != nullptr; },
+          [&](const std::string& n) { return services.find_toolset(n) != nullptr; });
     } catch (const domain::api_error& e) {
       throw std::runtime_error(where + e.message);
     }

@@ -16,9 +16,9 @@ domain::api_error agent_not_found(const std::string& id) {
 
 domain::agent_patch parse_patch(const exchange& x, const api_context& ctx) {
   require_json_body(x, ctx);
-  return domain::parse_agent_patch(x.req->body(), [&ctx](const std::string& name) {
-    return ctx.services.find(name) != nullptr;
-  });
+  return domain::parse_agent_patch(
+      x.req->body(), [&ctx](const std::string& name) { return ctx.services.find(name) != nullptr; },
+      [&ctx](const std::string& name) { return ctx.services.find_toolset(name) != nullptr; });
 }
 
 // Replies 200 with the agent an update produced.

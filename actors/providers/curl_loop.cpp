@@ -73,6 +73,10 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     t->head.content_type = header_value(line, 13);
   } else if (starts_with_nocase(line, "retry-after:")) {
     t->head.retry_after = header_value(line, 12);
+  } else if (starts_with_nocase(line, "mcp-session-id:")) {
+    t->head.mcp_session_id = header_value(line, 15);
+  } else if (starts_with_nocase(line, "location:")) {
+    t->head.location = header_value(line, 9);
   }
   return size * n;
 }
@@ -195,8 +199,12 @@ struct curl_loop::impl {
     for (auto& h : t->post.headers) t->headers = curl_slist_append(t->headers, h.c_str());
     auto* e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, t->post.url.c_str());
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->post.body->size()));
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->post.body->data());
+    if (t->post.body) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->post.body->size()));
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->post.body->data());
+    } else {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());

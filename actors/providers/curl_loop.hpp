@@ -16,6 +16,8 @@ struct response_head {
   long status = 0;
   std::string content_type;
   std::string retry_after;
+  std::string mcp_session_id;  // Mcp-Session-Id (MCP's Streamable HTTP)
+  std::string location;        // a redirect's target
 };
 
 struct transfer_end {
@@ -46,7 +48,7 @@ class http_exchange {
 
 struct http_post {
   std::string url;
-  std::shared_ptr<const std::string> body;  // shared by the retries of one call
+  std::shared_ptr<const std::string> body;  // shared by the retries of one call; null: a GET
   std::vector<std::string> headers;         // "Name: value"
   long connect_timeout_ms = 10000;
 };

@@ -57,7 +57,8 @@ void check_name(const std::string& name) {
 }  // namespace
 
 agent_patch parse_agent_patch(std::string_view body,
-                              const std::function<bool(const std::string&)>& provider_known) {
+                              const std::function<bool(const std::string&)>& provider_known,
+                              const std::function<bool(const std::string&)>& toolset_known) {
   rapidjson::Document doc;
   parse_json_object(body, doc);
   agent_patch p;
@@ -98,6 +99,11 @@ agent_patch parse_agent_patch(std::string_view body,
       if (!v.IsNull()) read_conversation(v, p);
     } else if (key == "toolsets") {
       p.toolsets = v.IsNull() ? std::vector<std::string>{} : get_string_array(v, "toolsets");
+      for (std::size_t i = 0; toolset_known && i < p.toolsets->size(); ++i)
+        if (!toolset_known((*p.toolsets)[i]))
+          throw bad_request(fmt::format("toolset '{}' is not in the services file",
+                                        (*p.toolsets)[i]),
+                            fmt::format("toolsets[{}]", i), "unknown_toolset");
     } else if (key == "llm_config_id") {
       p.llm_config_id = text_field(v, "llm_config_id");
       if (!p.llm_config_id->empty() && !provider_known(*p.llm_config_id))

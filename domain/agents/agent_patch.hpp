@@ -28,9 +28,11 @@ struct agent_patch {
 };
 
 // Shape (422) and per-value (400) checks. `provider_known` answers whether an
-// llm_config_id names a provider of the services file.
+// llm_config_id names a provider of the services file, `toolset_known`
+// whether a toolset name is one of its toolsets (null: not checked).
 agent_patch parse_agent_patch(std::string_view body,
-                              const std::function<bool(const std::string&)>& provider_known);
+                              const std::function<bool(const std::string&)>& provider_known,
+                              const std::function<bool(const std::string&)>& toolset_known = {});
 
 // Applies a patch to `base` (a default agent for create) and checks the rules
 // that need the whole agent: required fields, template_config against the

@@ -16,6 +16,11 @@ const provider_config* services_config::find(std::string_view name) const {
   return it == providers.end() ? nullptr : &it->second;
 }
 
+const toolset_config* services_config::find_toolset(std::string_view name) const {
+  auto it = toolsets.find(std::string(name));
+  return it == toolsets.end() ? nullptr : &it->second;
+}
+
 const provider_config* services_config::resolve(std::string_view llm_config_id) const {
   return find(llm_config_id.empty() ? std::string_view(default_provider) : llm_config_id);
 }
@@ -120,6 +125,65 @@ provider_config read_provider(const std::string& name, const json_value& v) {
   return p;
 }
 
+std::vector<std::pair<std::string, std::string>> string_map(const json_value& v,
+                                                           const std::string& where) {
+  if (!v.IsObject()) fail(fmt::format("services: '{}' must be an object", where));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it)
+    out.emplace_back(std::string(key_of(it)), str(it->value, where + "." + std::string(key_of(it))));
+  return out;
+}
+
+std::vector<std::string> strings(const json_value& v, const std::string& where) {
+  if (!v.IsArray()) fail(fmt::format("services: '{}' must be an array of strings", where));
+  std::vector<std::string> out;
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
+    out.push_back(str(v[i], fmt::format("{}[{}]", where, i)));
+  return out;
+}
+
+toolset_config read_toolset(const std::string& name, const json_value& v) {
+  if (!v.IsObject()) fail(fmt::format("services: toolset '{}' must be an object", name));
+  toolset_config t;
+  t.name = name;
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+    std::string key(key_of(it));
+    auto where = fmt::format("toolsets.{}.{}", name, key);
+    auto& x = it->value;
+    if (key == "type") t.type = str(x, where);
+    else if (key == "transport") t.transport = str(x, where);
+    else if (key == "command") t.command = str(x, where);
+    else if (key == "args") t.args = strings(x, where);
+    else if (key == "env") t.env = string_map(x, where);
+    else if (key == "cwd") t.cwd = str(x, where);
+    else if (key == "url") t.url = str(x, where);
+    else if (key == "headers") t.headers = string_map(x, where);
+    else if (key == "timeout_s") t.timeout_s = num(x, where);
+    else if (key == "tools") t.tools = strings(x, where);
+    else if (key == "fetch_allow") t.fetch_allow = strings(x, where);
+    else fail(fmt::format("services: unknown key '{}'", where));
+  }
+  auto bad = [&](const std::string& why) { fail(fmt::format("services: toolset '{}': {}", name, why)); };
+  if (t.timeout_s <= 0 || t.timeout_s > 3600) bad("timeout_s must be > 0 and at most 3600");
+  if (t.type == "mcp") {
+    if (t.transport.empty()) t.transport = t.url.empty() ? "stdio" : "http";
+    if (t.transport == "stdio" && t.command.empty()) bad("a stdio MCP server needs a 'command'");
+    else if (t.transport == "http" && t.url.rfind("http", 0) != 0) bad("an http MCP server needs an http(s) 'url'");
+    else if (t.transport != "stdio" && t.transport != "http") bad("transport must be stdio or http");
+  } else if (t.type == "builtin") {
+    if (t.tools.empty()) bad("a builtin toolset lists its 'tools'");
+    for (auto& tool : t.tools) {
+      if (tool != "current_time" && tool != "calculator" && tool != "fetch_url")
+        bad("unknown builtin tool '" + tool + "' (current_time, calculator, fetch_url)");
+      if (tool == "fetch_url" && t.fetch_allow.empty())
+        bad("fetch_url needs 'fetch_allow': the URL prefixes it may fetch");
+    }
+  } else {
+    bad("type must be mcp or builtin");
+  }
+  return t;
+}
+
 // A fallback chain must end: a -> b -> a would pass a failing turn around forever.
 void check_fallback_chains(const services_config& cfg) {
   for (auto& [name, p] : cfg.providers) {
@@ -163,6 +227,14 @@ services_config parse_services(std::string_view json_text) {
       fail(fmt::format("services: provider '{}' falls back to unknown provider '{}'", name,
                        p.fallback));
   check_fallback_chains(cfg);
+  auto toolsets = doc.FindMember("toolsets");
+  if (toolsets != doc.MemberEnd()) {
+    if (!toolsets->value.IsObject()) fail("services: 'toolsets' must be an object");
+    for (auto it = toolsets->value.MemberBegin(); it != toolsets->value.MemberEnd(); ++it) {
+      std::string name(key_of(it));
+      cfg.toolsets.emplace(name, read_toolset(name, it->value));
+    }
+  }
   return cfg;
 }
 

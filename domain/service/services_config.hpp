@@ -36,11 +36,30 @@ struct provider_config {
   std::string json_reply;  // response_format json_*: this JSON instead of one made from the schema
 };
 
+// A set of tools an agent can use: an MCP server (a child process over
+// stdio, or a Streamable HTTP endpoint) or tools built into Troupe.
+struct toolset_config {
+  std::string name;
+  std::string type;       // "mcp" | "builtin"
+  std::string transport;  // mcp: "stdio" | "http"
+  std::string command;    // stdio
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string cwd;
+  std::string url;  // http
+  std::vector<std::pair<std::string, std::string>> headers;
+  double timeout_s = 30;           // per tool call
+  std::vector<std::string> tools;  // builtin: current_time, calculator, fetch_url
+  std::vector<std::string> fetch_allow;  // fetch_url: URL prefixes it may fetch
+};
+
 struct services_config {
   std::map<std::string, provider_config> providers;
   std::string default_provider;
+  std::map<std::string, toolset_config> toolsets;
 
   const provider_config* find(std::string_view name) const;
+  const toolset_config* find_toolset(std::string_view name) const;
   // llm_config_id, else the default provider.
   const provider_config* resolve(std::string_view llm_config_id) const;
 };

@@ -164,7 +164,7 @@ describe('POST /v1/agents', () => {
       avatar_url: 'http://example.com/a.png',
       type: 'assistant',
       conversation_config: { continuous: false, historyLength: 3, temperature: 1.5, max_tokens: 10 },
-      toolsets: ['a', 'b'],
+      toolsets: ['basics', 'files'],
       llm_config_id: 'test',
       agent_line_id: 'line',
       version_type: 'draft',
@@ -196,7 +196,7 @@ describe('POST /v1/agents', () => {
       temperature: 1.5,
       max_tokens: 10,
     });
-    assert.deepEqual(a.configuration.toolsets, ['a', 'b']);
+    assert.deepEqual(a.configuration.toolsets, ['basics', 'files']);
     assert.deepEqual(a.configuration.template_config, { response_prefix: '[p] ' });
     assert.equal(a.created_at, a.updated_at);
 
@@ -321,9 +321,13 @@ describe('POST /v1/agents', () => {
     }
   });
 
-  test('toolsets must be an array of strings', T, async () => {
+  test('toolsets must be an array of strings naming toolsets of the services file', T, async () => {
     assertError(await post({ name: uid('TS'), template_id: 'chat', toolsets: 'x' }), 422);
     assertError(await post({ name: uid('TS'), template_id: 'chat', toolsets: [1] }), 422);
+    assertError(await post({ name: uid('TS'), template_id: 'chat', toolsets: ['basics', 'nope'] }), 400, {
+      param: 'toolsets[1]',
+      code: 'unknown_toolset',
+    });
   });
 
   test('llm_config_id must name a provider', T, async () => {

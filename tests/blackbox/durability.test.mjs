@@ -42,7 +42,7 @@ describe('restart', () => {
     const created = await s.req('POST', '/v1/agents', {
       body: {
         id: 'keeper', name: 'Keeper', template_id: 'chat', system_prompt: 'Remember.',
-        template_config: { response_prefix: '> ' }, toolsets: ['a'],
+        template_config: { response_prefix: '> ' }, toolsets: ['basics'],
         conversation_config: { historyLength: 10, temperature: 0.2 },
       },
     });
