@@ -15,6 +15,27 @@ std::vector<agent_template> make_templates() {
   prefix.validation->min_length = 0;
   prefix.validation->max_length = 50;
 
+  config_field iterations;
+  iterations.key = "max_tool_iterations";
+  iterations.type = "integer";
+  iterations.description =
+      "Rounds of tool calls the agent runs on its own toolsets before it must answer";
+  iterations.default_json = "8";
+  iterations.optional = true;
+  iterations.validation = field_validation{};
+  iterations.validation->min = 1;
+  iterations.validation->max = 50;
+
+  config_field result_bytes;
+  result_bytes.key = "max_tool_result_bytes";
+  result_bytes.type = "integer";
+  result_bytes.description = "A tool result longer than this is cut (with a note) before the model sees it";
+  result_bytes.default_json = "65536";
+  result_bytes.optional = true;
+  result_bytes.validation = field_validation{};
+  result_bytes.validation->min = 256;
+  result_bytes.validation->max = 16777216;
+
   agent_template chat;
   chat.id = "chat";
   chat.framework = "troupe";
@@ -22,7 +43,7 @@ std::vector<agent_template> make_templates() {
   chat.description =
       "General LLM agent: system prompt, server-side conversation history, provider per agent";
   chat.version = "1.0.0";
-  chat.config = {prefix};
+  chat.config = {prefix, iterations, result_bytes};
   return {chat};
 }
 
@@ -48,6 +69,11 @@ chat_settings read_chat_settings(std::string_view template_config_json) {
     auto it = doc.FindMember("response_prefix");
     if (it != doc.MemberEnd() && it->value.IsString())
       out.response_prefix.assign(it->value.GetString(), it->value.GetStringLength());
+    auto n = doc.FindMember("max_tool_iterations");
+    if (n != doc.MemberEnd() && n->value.IsInt()) out.max_tool_iterations = n->value.GetInt();
+    auto b = doc.FindMember("max_tool_result_bytes");
+    if (b != doc.MemberEnd() && b->value.IsUint64())
+      out.max_tool_result_bytes = static_cast<std::size_t>(b->value.GetUint64());
   }
   return out;
 }

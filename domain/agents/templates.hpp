@@ -26,6 +26,8 @@ const agent_template* find_template(std::string_view id);
 // What the chat template reads from an agent's template_config.
 struct chat_settings {
   std::string response_prefix;
+  int max_tool_iterations = 8;              // the agent's own tool loop: rounds of calls
+  std::size_t max_tool_result_bytes = 64 << 10;  // a tool result is cut past this
 };
 chat_settings read_chat_settings(std::string_view template_config_json);
 

@@ -25,12 +25,24 @@ struct completion_choice {
   std::string logprobs_json;  // as the upstream gave it; empty: null
 };
 
+// A tool the agent ran on its own during the turn (not the client's).
+struct server_tool_call {
+  std::string call_id, name, arguments;
+  std::string status;  // done | error
+  std::int64_t duration_ms = 0;
+};
+
 struct completion_result {
   std::vector<completion_choice> choices = std::vector<completion_choice>(1);
   usage tokens;
   std::string usage_json;  // the upstream's whole usage object; empty: written from `tokens`
   std::string system_fingerprint;
   std::string service_tier;
+  // The agent's tool loop: what it stored before the reply (calls and
+  // results), whether the reply itself is among them, and the calls it ran.
+  message_list steps;
+  bool reply_in_steps = false;
+  std::vector<server_tool_call> server_calls;
 
   completion_choice& first() { return choices.front(); }
   const completion_choice& first() const { return choices.front(); }

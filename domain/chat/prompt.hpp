@@ -16,6 +16,14 @@ struct prompt {
   std::size_t new_begin = 0;         // request->messages[new_begin, end): sent after the history
   std::shared_ptr<const message_list> history;
   history_window window;
+  // The agent's own tool loop: the calls and results so far (after the
+  // request's messages), the tools it offers besides the client's (specs for
+  // its own providers, OpenAI tool JSON elements for an upstream), and a
+  // tool_choice that replaces the request's (its last call: "none").
+  std::shared_ptr<const message_list> loop;
+  std::vector<tool_spec> server_tools;
+  std::string server_tools_json;
+  std::string tool_choice_override;
 
   // Calls f(const chat_message&) in the order the model sees the conversation.
   template <class F>
@@ -26,10 +34,14 @@ struct prompt {
     for (auto& r : window.ranges)
       for (std::size_t i = r.begin; i < r.end; ++i) f((*history)[i]);
     for (std::size_t i = new_begin; i < msgs.size(); ++i) f(msgs[i]);
+    if (loop)
+      for (auto& m : *loop) f(m);
   }
 
   // The last message the model sees (the request always has one).
-  const chat_message& last() const { return request->messages.back(); }
+  const chat_message& last() const {
+    return loop && !loop->empty() ? loop->back() : request->messages.back();
+  }
 };
 
 }  // namespace troupe::domain

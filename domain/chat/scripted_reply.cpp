@@ -11,10 +11,23 @@ namespace troupe::domain {
 
 namespace {
 
-const tool_spec* offered(const completion_request& req, std::string_view name) {
-  for (auto& t : req.tools)
-    if (t.name == name) return &t;
+// The tools the request offers and those the agent adds.
+std::vector<const tool_spec*> offered_tools(const prompt& p) {
+  std::vector<const tool_spec*> out;
+  for (auto& t : p.request->tools) out.push_back(&t);
+  for (auto& t : p.server_tools) out.push_back(&t);
+  return out;
+}
+
+const tool_spec* offered(const prompt& p, std::string_view name) {
+  for (auto* t : offered_tools(p))
+    if (t->name == name) return t;
   return nullptr;
+}
+
+tool_choice_mode choice_of(const prompt& p) {
+  if (p.tool_choice_override == "\"none\"") return tool_choice_mode::none;
+  return p.request->tool_choice;
 }
 
 std::string arguments_for(const tool_call& scripted, const tool_spec& tool) {
@@ -26,20 +39,20 @@ std::string arguments_for(const tool_call& scripted, const tool_spec& tool) {
 // The calls to make, or none when the answer is text.
 std::vector<tool_call> plan_calls(const provider_config& cfg, const prompt& p) {
   auto& req = *p.request;
+  auto tools = offered_tools(p);
+  auto choice = choice_of(p);
   std::vector<tool_call> out;
-  if (req.tools.empty() || req.tool_choice == tool_choice_mode::none) return out;
+  if (tools.empty() || choice == tool_choice_mode::none) return out;
   if (p.last().role == role::tool) return out;  // results are back: answer them
-  bool must = req.tool_choice == tool_choice_mode::required ||
-              req.tool_choice == tool_choice_mode::named;
+  bool must = choice == tool_choice_mode::required || choice == tool_choice_mode::named;
   if (cfg.tool_calls.empty() && !must) return out;
   for (auto& s : cfg.tool_calls) {
-    auto name = s.name == "*" ? req.tools.front().name : s.name;
-    if (req.tool_choice == tool_choice_mode::named && name != req.tool_choice_name) continue;
-    if (auto* tool = offered(req, name)) out.push_back({"", tool->name, arguments_for(s, *tool)});
+    auto name = s.name == "*" ? tools.front()->name : s.name;
+    if (choice == tool_choice_mode::named && name != req.tool_choice_name) continue;
+    if (auto* tool = offered(p, name)) out.push_back({"", tool->name, arguments_for(s, *tool)});
   }
   if (out.empty() && must) {  // the model has to call one: the named tool, else the first
-    auto* tool = req.tool_choice == tool_choice_mode::named ? offered(req, req.tool_choice_name)
-                                                            : &req.tools.front();
+    auto* tool = choice == tool_choice_mode::named ? offered(p, req.tool_choice_name) : tools.front();
     if (tool) out.push_back({"", tool->name, arguments_for({}, *tool)});
   }
   for (auto& c : out) c.id = new_id("call_");
@@ -48,13 +61,14 @@ std::vector<tool_call> plan_calls(const provider_config& cfg, const prompt& p) {
 
 // The results of the tool calls that ended the conversation, joined.
 std::string trailing_results(const prompt& p) {
-  auto& msgs = p.request->messages;
-  auto first = msgs.size();
-  while (first > p.new_begin && msgs[first - 1].role == role::tool) --first;
+  std::vector<const chat_message*> all;
+  p.for_each([&](const chat_message& m) { all.push_back(&m); });
+  auto first = all.size();
+  while (first > 0 && all[first - 1]->role == role::tool) --first;
   std::string out;
-  for (auto i = first; i < msgs.size(); ++i) {
+  for (auto i = first; i < all.size(); ++i) {
     if (!out.empty()) out += " | ";
-    out += msgs[i].content;
+    out += all[i]->content;
   }
   return out;
 }
@@ -72,7 +86,7 @@ std::string reply_text(const provider_config& cfg, const prompt& p) {
     out.w.EndObject();
     return out.str();
   }
-  bool tool_mode = !cfg.tool_calls.empty() || !req.tools.empty();
+  bool tool_mode = !cfg.tool_calls.empty() || !req.tools.empty() || !p.server_tools.empty();
   if (tool_mode && p.last().role == role::tool) {
     auto text = cfg.tool_result_reply;
     auto at = text.find("{results}");

@@ -44,6 +44,10 @@ class chat_encoder final : public reply_encoder {
     return sse_error_chunk(meta_, e) + std::string(sse_done);
   }
 
+  std::string tool_activity(const server_tool_call& c) override {
+    return open(0) + sse_tool_chunk(meta_, c);
+  }
+
   bool opened() const override { return !opened_.empty(); }
 
  private:

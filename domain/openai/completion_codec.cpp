@@ -11,7 +11,28 @@ namespace {
 
 using writer = json_writer_t;
 
-void write_metadata(writer& w, const completion_meta& m) {
+void write_server_calls(writer& w, const std::vector<server_tool_call>& calls) {
+  w.Key("tool_calls");
+  w.StartArray();
+  for (auto& c : calls) {
+    w.StartObject();
+    w.Key("call_id");
+    write_string(w, c.call_id);
+    w.Key("name");
+    write_string(w, c.name);
+    w.Key("arguments");
+    write_string(w, c.arguments);
+    w.Key("status");
+    write_string(w, c.status);
+    w.Key("duration_ms");
+    w.Int64(c.duration_ms);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void write_metadata(writer& w, const completion_meta& m,
+                    const std::vector<server_tool_call>* calls = nullptr) {
   w.Key("metadata");
   w.StartObject();
   w.Key("session_id");
@@ -29,6 +50,7 @@ void write_metadata(writer& w, const completion_meta& m) {
     w.Key("provider");
     w.String(m.provider);
   }
+  if (calls && !calls->empty()) write_server_calls(w, *calls);
   w.EndObject();
 }
 
@@ -223,7 +245,7 @@ std::string encode_completion(const completion_meta& m, const completion_result&
     w.Key("service_tier");
     write_string(w, r.service_tier);
   }
-  write_metadata(w, m);
+  write_metadata(w, m, &r.server_calls);
   w.EndObject();
   return out.str();
 }
@@ -344,6 +366,24 @@ std::string sse_error_chunk(const completion_meta& m, const api_error& e) {
   return chunk(m, 0, nothing, "error", [&](writer& w) {
     w.Key("error");
     write_error_object(w, e);
+  });
+}
+
+std::string sse_tool_chunk(const completion_meta& m, const server_tool_call& c) {
+  return chunk(m, 0, nothing, nullptr, [&](writer& w) {
+    w.Key("troupe_tool");
+    w.StartObject();
+    w.Key("call_id");
+    write_string(w, c.call_id);
+    w.Key("name");
+    write_string(w, c.name);
+    w.Key("arguments");
+    write_string(w, c.arguments);
+    w.Key("status");
+    write_string(w, c.status);
+    w.Key("duration_ms");
+    w.Int64(c.duration_ms);
+    w.EndObject();
   });
 }
 

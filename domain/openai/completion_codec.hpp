@@ -52,6 +52,11 @@ std::string sse_piece_chunk(const completion_meta& m, const stream_piece& p);
 std::string sse_finish_chunk(const completion_meta& m, const completion_result& r);
 std::string sse_usage_chunk(const completion_meta& m, const completion_result& r);
 std::string sse_error_chunk(const completion_meta& m, const api_error& e);
+// Troupe's extension: a tool the agent runs, on a chunk with an empty delta
+// (stock clients ignore it): "troupe_tool": {call_id, name, arguments,
+// status running|done|error, duration_ms}.
+std::string sse_tool_chunk(const completion_meta& m, const server_tool_call& c);
+inline constexpr std::string_view sse_keepalive = ": ping\n\n";
 inline constexpr std::string_view sse_done = "data: [DONE]\n\n";
 
 // Word count, the test provider's token measure.

@@ -29,6 +29,8 @@ class reply_encoder {
   virtual std::string finish(const completion_result& r, std::string_view provider,
                              bool include_usage) = 0;
   virtual std::string failure(const api_error& e) = 0;
+  // A tool the agent runs (an extension chat clients ignore; none in Responses).
+  virtual std::string tool_activity(const server_tool_call&) { return {}; }
   // Whether any stream event went out (then a failure is an event, not a status).
   virtual bool opened() const = 0;
 };

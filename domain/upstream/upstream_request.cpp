@@ -17,9 +17,30 @@ std::string encode_upstream_request(const prompt& p, const sampling_params& defa
   w.StartArray();
   p.for_each([&](const chat_message& m) { write_message(w, m); });
   w.EndArray();
+  bool tools_written = false, choice_written = false;
   for (auto& [key, raw] : req.forward) {
     write_string_key(w, key);
-    write_raw(w, raw);
+    if (key == "tools" && !p.server_tools_json.empty()) {
+      // The client's tools, then the agent's own.
+      auto inner = std::string_view(raw).substr(1, raw.size() - 2);
+      auto joined = "[" + std::string(inner) + (inner.find_first_not_of(" ") == std::string_view::npos ? "" : ",") +
+                    p.server_tools_json + "]";
+      write_raw(w, joined);
+      tools_written = true;
+    } else if (key == "tool_choice" && !p.tool_choice_override.empty()) {
+      write_raw(w, p.tool_choice_override);
+      choice_written = true;
+    } else {
+      write_raw(w, raw);
+    }
+  }
+  if (!tools_written && !p.server_tools_json.empty()) {
+    w.Key("tools");
+    write_raw(w, "[" + p.server_tools_json + "]");
+  }
+  if (!choice_written && !p.tool_choice_override.empty()) {
+    w.Key("tool_choice");
+    write_raw(w, p.tool_choice_override);
   }
   if (defaults.temperature && !req.params.temperature) {
     w.Key("temperature");
