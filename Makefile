@@ -28,10 +28,11 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: build conf/mcp/node_modules
+	mkdir -p data/files
 	./$(BUILD)/troupe --config conf/troupe.conf
 
-NPM_DIRS := tests/blackbox tests/blackbox/agents_sdk
+NPM_DIRS := conf/mcp tests/blackbox tests/blackbox/agents_sdk
 
 %/node_modules: %/package.json %/package-lock.json
 	cd $* && npm ci --no-audit --no-fund --loglevel=error

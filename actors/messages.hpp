@@ -105,7 +105,7 @@ struct session_turn {
 // actor, in order with its turns, so its window stays true.
 struct session_edit {
   std::string session_id;
-  std::string user_id;                // who asks (another user's conversation is not found)
+  std::string user_id;  // who asks (another user's conversation is not found); empty: the admin
   domain::message_list add;           // items to append …
   std::vector<std::string> item_ids;  // … with these ids
   std::string remove_item;            // or an item to remove

@@ -1,5 +1,7 @@
 #include "actors/response_turn.hpp"
 
+#include <algorithm>
+
 #include "actors/errors.hpp"
 #include "domain/chat/conversation_hash.hpp"
 #include "domain/chat/history.hpp"
@@ -65,13 +67,60 @@ void resolve(self_ptr self) {
   if (refs.empty()) return send_turn(self, {});
   auto fetch = [=](const std::string& session) {
     self->request(self->state.deps.loader, caf::infinite, get_items{session})
-        .then([=](item_list& l) { send_turn(self, l.items); },
-              [=](caf::error& e) { on_error(self, e); });
+        .then(
+            [=](item_list& l) {
+              // Another user's items are not there for this request.
+              if (!l.session || l.session->user_id != self->state.req.chat.user_id) l.items.clear();
+              send_turn(self, l.items);
+            },
+            [=](caf::error& e) { on_error(self, e); });
   };
   if (!st.session_id.empty()) return fetch(st.session_id);
   self->request(st.deps.loader, caf::infinite, find_item_session{refs.front()})
       .then([=](item_session& s) { s.session_id ? fetch(*s.session_id) : send_turn(self, {}); },
             [=](caf::error& e) { on_error(self, e); });
+}
+
+// The reply message of a stored response: msg_<hex> of resp_<hex>.
+std::string reply_item_of(const std::string& response_id) {
+  auto sep = response_id.find('_');
+  return "msg_" + (sep == std::string::npos ? response_id : response_id.substr(sep + 1));
+}
+
+// Continues at the first `n` messages of `session`: in it when it holds just
+// those, else in a fork of them. With store:false nothing may be stored, so
+// the history goes in front of the input instead, in a new unstored session.
+void continue_at(self_ptr self, const domain::session_info& session, std::size_t n,
+                 std::vector<domain::stored_item> items) {
+  auto& st = self->state;
+  if (!st.req.spec->store) {
+    items.resize(std::min(items.size(), n));
+    std::vector<domain::input_piece> front;
+    for (auto& item : items) {
+      domain::input_piece p;
+      p.message = item.message;
+      front.push_back(std::move(p));
+    }
+    st.req.input.insert(st.req.input.begin(), front.begin(), front.end());
+    return resolve(self);
+  }
+  st.continues = n;
+  st.chained = true;
+  if (static_cast<std::size_t>(session.message_count) == n) {
+    st.session_id = session.id;
+    return resolve(self);
+  }
+  // The session went on after that response: branch off at it.
+  auto id = domain::new_id("sess-");
+  self->request(st.deps.repo, caf::infinite, fork_session{session.id, n, id})
+      .then(
+          [=](forked& f) {
+            if (!f.session) return fail(self, domain::not_found("the response's session is gone"));
+            self->state.session_id = f.session->id;
+            self->state.chained = false;  // the fork is new: nothing races it
+            resolve(self);
+          },
+          [=](caf::error& e) { on_error(self, e); });
 }
 
 void chain(self_ptr self, response_found& found) {
@@ -80,22 +129,29 @@ void chain(self_ptr self, response_found& found) {
   if (!found.response || !found.session || found.response->user_id != st.req.chat.user_id)
     return fail(self, domain::not_found("response '" + spec.previous_response_id + "' not found",
                                         "response_not_found", "previous_response_id"));
+  auto session = *found.session;
   auto end = static_cast<std::size_t>(found.response->end_count);
-  st.continues = end;
-  st.chained = true;
-  if (static_cast<std::size_t>(found.session->message_count) == end) {
-    st.session_id = found.session->id;
-    return resolve(self);
-  }
-  // The session went on after that response: branch off at it.
-  auto id = domain::new_id("sess-");
-  self->request(st.deps.repo, caf::infinite, fork_session{found.session->id, end, id})
+  if (!session.edited() && spec.store) return continue_at(self, session, end, {});
+  // Items were removed (or the history must be resent): find where the
+  // response ends by its reply's item.
+  auto reply = reply_item_of(found.response->id);
+  self->request(st.deps.loader, caf::infinite, get_items{session.id})
       .then(
-          [=](forked& f) {
-            if (!f.session) return fail(self, domain::not_found("the response's session is gone"));
-            self->state.session_id = f.session->id;
-            self->state.chained = false;  // the fork is new: nothing races it
-            resolve(self);
+          [=](item_list& l) mutable {
+            std::size_t n = l.items.size();
+            if (session.edited()) {
+              auto at = std::find_if(l.items.begin(), l.items.end(),
+                                     [&](auto& i) { return i.id == reply; });
+              if (at == l.items.end())
+                return fail(self, domain::conflict("response '" + found.response->id +
+                                                       "' can no longer be continued: its reply "
+                                                       "was removed from its conversation",
+                                                   "response_item_removed", "previous_response_id"));
+              n = static_cast<std::size_t>(at - l.items.begin()) + 1;
+            } else {
+              n = std::min(n, end);
+            }
+            continue_at(self, session, n, std::move(l.items));
           },
           [=](caf::error& e) { on_error(self, e); });
 }

@@ -232,6 +232,10 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
             .then(
                 [=](edit_done& d) mutable {
                   self->state.sessions.turn_ended(id, addr, detail::live_sessions::clock::now());
+                  // No such conversation: its actor need not stay around.
+                  auto* live = self->state.sessions.find(id);
+                  if (!d.session && live && live->actor.address() == addr && live->inflight == 0)
+                    stop_session(self, id, caf::exit_reason::user_shutdown);
                   rp.deliver(std::move(d));
                 },
                 [=](caf::error& err) mutable {

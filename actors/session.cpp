@@ -72,7 +72,9 @@ void finish(self_ptr self, turn_done done, const domain::api_error* error,
 std::optional<domain::api_error> refuse(const session_state& st,
                                         const domain::completion_request& req) {
   if (!st.info) return std::nullopt;
-  if (!st.info->agent_id.empty() && st.info->agent_id != req.model)
+  // A Responses chain may change the model (Agents SDK handoffs do): the
+  // conversation keeps its first agent, the turn runs with the one asked for.
+  if (!st.info->agent_id.empty() && st.info->agent_id != req.model && !req.response)
     return domain::bad_request("session '" + st.id + "' belongs to agent '" + st.info->agent_id +
                                    "', not '" + req.model + "'",
                                "metadata.session_id", "session_agent_mismatch");
@@ -192,7 +194,8 @@ void run_edit(self_ptr self) {
     p.edit_rp.deliver(edit_done{std::move(info)});
     start_next(self);
   };
-  if (!st.info || st.info->user_id != e.user_id) return done(std::nullopt);
+  // An edit that names no user comes with the admin's authority.
+  if (!st.info || (!e.user_id.empty() && st.info->user_id != e.user_id)) return done(std::nullopt);
   apply_edit m{e, *st.info};
   auto now = domain::now_ms();
   for (auto& msg : m.edit.add) msg.created_at_ms = now;

@@ -10,6 +10,7 @@ memory_session_store::entry& memory_session_store::create(const domain::session_
   auto seq = next_seq_++;
   auto& e = sessions_.emplace(info.id, entry{seq, info, {}, {}, {}, 0}).first->second;
   e.info.message_count = 0;
+  e.info.next_position = 0;
   e.info.conv_hash = domain::empty_conversation_hash;
   by_hash_.emplace(e.info.conv_hash, info.id);
   order_.emplace(seq, info.id);
@@ -25,6 +26,7 @@ void memory_session_store::write(const turn_write& t) {
     e.item_ids.push_back(i < t.item_ids.size() ? t.item_ids[i] : std::string());
     e.positions.push_back(e.next_position++);
   }
+  e.info.next_position = e.next_position;
   if (e.info.agent_id.empty()) e.info.agent_id = t.info.agent_id;
   e.info.last_activity_ms = t.info.last_activity_ms;
   e.info.message_count = static_cast<std::int64_t>(e.messages.size());
@@ -172,6 +174,7 @@ std::optional<domain::session_info> memory_session_store::fork(const std::string
     e.item_ids.push_back(item_id_of(source, i));
     e.positions.push_back(e.next_position++);
   }
+  e.info.next_position = e.next_position;
   rehash(e);
   return e.info;
 }
@@ -191,7 +194,7 @@ std::optional<domain::session_info> memory_session_store::remove_item(const std:
   for (std::size_t i = 0; i < e.messages.size(); ++i) {
     auto id = item_id_of(e, i);
     if (id != item_id) {
-      auto kept = domain::without_call(e.messages[i], item_id);
+      auto kept = domain::without_call(e.messages[i], id, item_id);
       if (!kept) continue;
       if (*kept) {  // the rest of the message stays, under the same id
         e.item_ids[i] = id;

@@ -139,7 +139,7 @@ std::optional<domain::session_info> sqlite_session_store::remove_item(const std:
     while (!idx && q.step()) {
       auto m = read_message_row(q, 0, 1, 2, 3);
       row_id = q.is_null(4) ? domain::derived_item_id(session_id, q.integer(5), m.role) : q.text(4);
-      if (row_id == item_id || (rest = domain::without_call(m, item_id))) idx = q.integer(5);
+      if (row_id == item_id || (rest = domain::without_call(m, row_id, item_id))) idx = q.integer(5);
     }
   }
   if (!idx) return std::nullopt;

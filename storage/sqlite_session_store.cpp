@@ -12,7 +12,8 @@ domain::session_info read_session_row(const sqlite_query& q) {
   // Column order of TROUPE_SESSION_COLUMNS.
   domain::session_info info{q.text(0),    q.text(1),    q.text(2),
                             q.integer(3), q.integer(4), q.integer(5),
-                            static_cast<std::uint64_t>(q.integer(6)), q.text(7)};
+                            static_cast<std::uint64_t>(q.integer(6)), q.text(7),
+                            q.integer(8)};
   return info;
 }
 

@@ -58,7 +58,7 @@ class sqlite_session_store final : public session_store {
 // Shared by the two source files of the store.
 namespace detail {
 #define TROUPE_SESSION_COLUMNS \
-  "id, agent_id, user_id, created_at, last_activity, message_count, conv_hash, metadata"
+  "id, agent_id, user_id, created_at, last_activity, message_count, conv_hash, metadata, next_idx"
 domain::session_info read_session_row(const sqlite_query& q);
 // A message row: plain ones are role and content; others hold their JSON in `body`.
 domain::chat_message read_message_row(const sqlite_query& q, int role_col, int content_col,

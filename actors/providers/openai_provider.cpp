@@ -147,7 +147,10 @@ caf::behavior openai_provider(caf::stateful_actor<openai_state>* self, domain::p
         auto id = st.next_call++;
         pending_call p;
         domain::upstream_request_options opts{st.cfg.model, streaming(call),
-                                              call.prompt.request->include_usage};
+                                              // Usage is always asked for: turns are
+                                              // counted (limits, health) even when
+                                              // the client does not want it.
+                                              true};
         p.body = std::make_shared<const std::string>(
             domain::encode_upstream_request(call.prompt, call.params, opts));
         p.deadline = clock::now() + timeout_of(st.cfg);

@@ -21,6 +21,10 @@ struct session_info {
   // conversation without the session id finds it again.
   std::uint64_t conv_hash = empty_conversation_hash;
   std::string metadata_json;  // a conversation's metadata (Conversations API); empty: none
+  // Positions handed out so far: more than message_count once items were removed.
+  std::int64_t next_position = 0;
+
+  bool edited() const { return next_position > message_count; }
 };
 
 // A session's row before its first turn is stored.

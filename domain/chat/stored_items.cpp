@@ -15,21 +15,19 @@ std::string derived_item_id(std::string_view session_id, std::int64_t idx, role 
   return fmt::format("{}_{:016x}{:x}", r == role::tool ? "fco" : "msg", h, idx);
 }
 
-std::string function_call_item_id(std::string_view call_id) {
-  bool plain = !call_id.empty() && call_id.size() <= 120 &&
-               std::all_of(call_id.begin(), call_id.end(), [](unsigned char c) {
-                 return std::isalnum(c) || c == '_' || c == '-';
-               });
-  if (plain) return "fc_" + std::string(call_id);
-  chat_message key{role::tool, std::string(call_id)};
+std::string function_call_item_id(std::string_view message_item_id, std::string_view call_id) {
+  chat_message key{role::assistant, std::string(message_item_id)};
+  key.content.push_back('\0');
+  key.content.append(call_id);
   return fmt::format("fc_{:016x}", message_hash(key));
 }
 
 std::optional<std::optional<chat_message>> without_call(const chat_message& m,
+                                                        std::string_view message_item_id,
                                                         std::string_view item_id) {
   auto& calls = m.tool_calls();
   auto at = std::find_if(calls.begin(), calls.end(), [&](const tool_call& c) {
-    return function_call_item_id(c.id) == item_id;
+    return function_call_item_id(message_item_id, c.id) == item_id;
   });
   if (at == calls.end()) return std::nullopt;
   auto x = *m.extra;

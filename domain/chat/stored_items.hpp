@@ -33,14 +33,16 @@ struct stored_item {
 // derived from its session and position, so it never changes.
 std::string derived_item_id(std::string_view session_id, std::int64_t idx, role r);
 
-// The item id of a function call: from its call id, so it stays put when
-// other calls of the same message go.
-std::string function_call_item_id(std::string_view call_id);
+// The item id of a function call: from its message's item id and its call
+// id, so it stays put when other calls of the message go, and two messages
+// that reuse a call id (legacy clients do) still give two items.
+std::string function_call_item_id(std::string_view message_item_id, std::string_view call_id);
 
 // Removing the function call item `item_id` from message `m`: nullopt when
 // `m` has no such call; else what is left of `m` (nullopt inside when nothing
 // is: no other call and no content, so the whole message goes).
 std::optional<std::optional<chat_message>> without_call(const chat_message& m,
+                                                        std::string_view message_item_id,
                                                         std::string_view item_id);
 
 }  // namespace troupe::domain

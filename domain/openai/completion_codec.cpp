@@ -194,13 +194,20 @@ bool empty_content(const json_value& v) {
   return v.IsNull() || (v.IsString() && v.GetStringLength() == 0);
 }
 
-// A legacy client gets the first tool call's fragments as `function_call`.
+// A legacy client gets the first tool call's fragments as `function_call`
+// (fragments of other calls are not its to see).
 void write_legacy_call_fragment(writer& w, const json_value& tool_calls) {
-  if (!tool_calls.IsArray() || tool_calls.Empty() || !tool_calls[0].IsObject()) return;
-  auto f = tool_calls[0].FindMember("function");
-  if (f == tool_calls[0].MemberEnd() || !f->value.IsObject()) return;
-  w.Key("function_call");
-  f->value.Accept(w);
+  if (!tool_calls.IsArray()) return;
+  for (auto& call : tool_calls.GetArray()) {
+    if (!call.IsObject()) continue;
+    auto idx = call.FindMember("index");
+    if (idx != call.MemberEnd() && !(idx->value.IsUint() && idx->value.GetUint() == 0)) continue;
+    auto f = call.FindMember("function");
+    if (f == call.MemberEnd() || !f->value.IsObject()) continue;
+    w.Key("function_call");
+    f->value.Accept(w);
+    return;
+  }
 }
 
 }  // namespace

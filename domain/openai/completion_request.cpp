@@ -186,6 +186,9 @@ completion_request parse_completion_request(std::string_view body) {
   }
   if (!have_messages) throw unprocessable("'messages' is required", "messages");
   if (req.messages.empty()) throw bad_request("'messages' must not be empty", "messages");
+  // Legacy functions answer with one function_call: the model may call only one.
+  if (req.legacy_functions && !req.has_forward("parallel_tool_calls"))
+    req.forward.emplace_back("parallel_tool_calls", "false");
   if (req.session_id.empty()) {
     req.session_id = new_id("sess-");
     req.session_id_generated = true;

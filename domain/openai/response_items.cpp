@@ -323,7 +323,7 @@ message_list assemble_input(const std::vector<input_piece>& pieces,
           joinable = out.back().role == role::assistant;
         } else {
           for (auto& c : item->message.tool_calls())
-            if (function_call_item_id(c.id) == p.reference) add_call(c);
+            if (function_call_item_id(item->id, c.id) == p.reference) add_call(c);
         }
         break;
       }
@@ -336,7 +336,7 @@ const stored_item* find_item(const std::vector<stored_item>& stored, std::string
   for (auto& item : stored) {
     if (item.id == id) return &item;
     for (auto& c : item.message.tool_calls())
-      if (function_call_item_id(c.id) == id) return &item;
+      if (function_call_item_id(item.id, c.id) == id) return &item;
   }
   return nullptr;
 }
@@ -365,7 +365,7 @@ void write_items(json_writer_t& w, const stored_item& item) {
   for (auto& c : m.tool_calls()) {
     w.StartObject();
     w.Key("id");
-    write_string(w, function_call_item_id(c.id));
+    write_string(w, function_call_item_id(item.id, c.id));
     w.Key("type");
     w.String("function_call");
     w.Key("status");

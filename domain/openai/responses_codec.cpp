@@ -228,7 +228,7 @@ response_storage store_response(const response_spec& spec, const completion_resu
   auto& reply = added.back();
   if ((reply.kind == content_kind::text && !reply.content.empty()) || (reply.extra && reply.extra->refusal))
     rec.output_item_ids.push_back(spec.message_item_id);
-  for (auto& c : reply.tool_calls()) rec.output_item_ids.push_back(function_call_item_id(c.id));
+  for (auto& c : reply.tool_calls()) rec.output_item_ids.push_back(function_call_item_id(spec.message_item_id, c.id));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "domain/chat/stored_items.hpp"
 #include "domain/openai/response_items.hpp"
 #include "domain/openai/responses_codec.hpp"
+#include "domain/upstream/upstream_reply.hpp"
 
 namespace troupe::domain {
 
@@ -65,12 +66,16 @@ class responses_encoder final : public reply_encoder {
       if (std::none_of(calls_.begin(), calls_.end(), [&](auto& x) { return x.call_id == c.id; }))
         out += announce_call(calls_.size(), c.id, c.name, c.arguments);
     }
-    if (message_) out += close_message(reply);
-    for (auto& c : calls_) out += close_call(c, reply);
+    // Items close in the order they opened; the final response lists them
+    // as it is stored (message first, then calls).
+    std::vector<std::pair<int, open_call*>> closing;
+    if (message_) closing.emplace_back(message_index_, nullptr);
+    for (auto& c : calls_) closing.emplace_back(c.output_index, &c);
+    std::sort(closing.begin(), closing.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    for (auto& [index, call] : closing) out += call ? close_call(*call, reply) : close_message(reply);
     response_state st;
     st.status = response_status(r);
     st.result = &r;
-    st.order = order_;
     out += event(st.status == "completed" ? "response.completed" : "response.incomplete",
                  [&](writer& w) { response_member(w, st); });
     return out;
@@ -231,7 +236,7 @@ class responses_encoder final : public reply_encoder {
   void call_item(writer& w, const open_call& c, bool done) {
     w.StartObject();
     w.Key("id");
-    write_string(w, function_call_item_id(c.call_id));
+    write_string(w, function_call_item_id(spec_->message_item_id, c.call_id));
     w.Key("type");
     w.String("function_call");
     w.Key("status");
@@ -248,7 +253,7 @@ class responses_encoder final : public reply_encoder {
   std::string announce_call(std::size_t slot, std::string call_id, std::string name,
                             std::string_view arguments) {
     calls_.push_back({slot, next_index_++, std::move(call_id), std::move(name), {}});
-    order_.push_back(function_call_item_id(calls_.back().call_id));
+    order_.push_back(function_call_item_id(spec_->message_item_id, calls_.back().call_id));
     auto& c = calls_.back();
     auto out = event("response.output_item.added", [&](writer& w) {
       w.Key("output_index");
@@ -264,7 +269,7 @@ class responses_encoder final : public reply_encoder {
     c.arguments.append(piece);
     return event("response.function_call_arguments.delta", [&](writer& w) {
       w.Key("item_id");
-      write_string(w, function_call_item_id(c.call_id));
+      write_string(w, function_call_item_id(spec_->message_item_id, c.call_id));
       w.Key("output_index");
       w.Int(c.output_index);
       w.Key("delta");
@@ -275,7 +280,8 @@ class responses_encoder final : public reply_encoder {
   std::string call_fragment(const json_value& f) {
     if (!f.IsObject()) return {};
     auto idx = f.FindMember("index");
-    std::size_t slot = idx != f.MemberEnd() && idx->value.IsUint() ? idx->value.GetUint() : 0;
+    std::size_t slot = idx != f.MemberEnd() && idx->value.IsUint() ? idx->value.GetUint()
+                                                                   : tool_call_slot(f, calls_.size());
     std::string_view args;
     auto fn = f.FindMember("function");
     std::string name;
@@ -353,7 +359,7 @@ class responses_encoder final : public reply_encoder {
       if (stored.id == c.call_id) c.arguments = stored.arguments, c.name = stored.name;
     auto out = event("response.function_call_arguments.done", [&](writer& w) {
       w.Key("item_id");
-      write_string(w, function_call_item_id(c.call_id));
+      write_string(w, function_call_item_id(spec_->message_item_id, c.call_id));
       w.Key("output_index");
       w.Int(c.output_index);
       w.Key("name");

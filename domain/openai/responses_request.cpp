@@ -105,7 +105,23 @@ std::string responses_param(std::string param) {
 
 }  // namespace
 
+namespace {
+responses_request parse(std::string_view body);
+}  // namespace
+
+// The Responses API answers every malformed request with 400.
 responses_request parse_responses_request(std::string_view body) {
+  try {
+    return parse(body);
+  } catch (api_error& e) {
+    if (e.status == 422) e.status = 400;
+    throw;
+  }
+}
+
+namespace {
+
+responses_request parse(std::string_view body) {
   rapidjson::Document doc;
   parse_json_object(body, doc);
   responses_request out;
@@ -130,6 +146,11 @@ responses_request parse_responses_request(std::string_view body) {
   w.EndArray();
   bool have_input = false;
   std::string user_id;
+  // An empty tools array (the Agents SDK sends one for agents without tools)
+  // is refused by OpenAI's chat API, and tool settings without tools too.
+  auto tools_it = doc.FindMember("tools");
+  bool has_tools = tools_it != doc.MemberEnd() && tools_it->value.IsArray() && !tools_it->value.Empty();
+  bool wants_logprobs = false;
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     auto key = key_of(it);
     auto& v = it->value;
@@ -147,20 +168,26 @@ responses_request parse_responses_request(std::string_view body) {
       out.instructions = spec.instructions = get_string(v, "instructions");
     } else if (key == "tools") {
       spec.tools_json = to_json_text(v);
+      if (!has_tools) {
+        get_array(v, "tools");
+        continue;
+      }
       w.Key("tools");
       write_chat_tools(w, v);
     } else if (key == "tool_choice") {
       spec.tool_choice_json = to_json_text(v);
+      json_out choice;
+      write_chat_tool_choice(choice.w, v);  // checked even when it does not go upstream
+      if (!has_tools) continue;
       w.Key("tool_choice");
-      write_chat_tool_choice(w, v);
+      write_raw(w, choice.str());
     } else if (key == "text") {
       spec.text_json = to_json_text(v);
-      w.Key("response_format");
       json_out f;
-      if (write_response_format(f.w, v))
+      if (write_response_format(f.w, v)) {
+        w.Key("response_format");
         write_raw(w, std::string_view(f.buf.GetString(), f.buf.GetSize()));
-      else
-        w.RawValue(R"({"type":"text"})", 15, rapidjson::kObjectType);
+      }
       if (auto* verbosity = member(v, "verbosity")) {
         w.Key("verbosity");
         verbosity->Accept(w);
@@ -175,6 +202,7 @@ responses_request parse_responses_request(std::string_view body) {
       v.Accept(w);
     } else if (key == "parallel_tool_calls") {
       spec.parallel_tool_calls = get_bool(v, "parallel_tool_calls");
+      if (!has_tools) continue;
       w.Key("parallel_tool_calls");
       v.Accept(w);
     } else if (key == "stream") {
@@ -202,9 +230,10 @@ responses_request parse_responses_request(std::string_view body) {
     } else if (key == "include") {
       for (auto& inc : get_string_array(v, "include"))
         spec.output_logprobs = spec.output_logprobs || inc == "message.output_text.logprobs";
-      if (spec.output_logprobs) {
+      if (spec.output_logprobs && !wants_logprobs) {
         w.Key("logprobs");
         w.Bool(true);
+        wants_logprobs = true;
       }
     } else if (key == "truncation") {
       spec.truncation = get_string(v, "truncation");
@@ -217,7 +246,16 @@ responses_request parse_responses_request(std::string_view body) {
     } else if (key == "background") {
       if (get_bool(v, "background"))
         throw bad_request("background responses are not supported", "background");
-    } else if (key == "stream_options" || key == "prompt") {
+    } else if (key == "top_logprobs") {
+      get_int(v, "top_logprobs");  // chat takes it only with logprobs on
+      if (!wants_logprobs) {
+        w.Key("logprobs");
+        w.Bool(true);
+        wants_logprobs = true;
+      }
+      w.Key("top_logprobs");
+      v.Accept(w);
+    } else if (key == "stream_options" || key == "prompt" || key == "max_tool_calls") {
       continue;  // Responses-only settings with no chat counterpart
     } else {
       write_string_key(w, key);  // for the upstream to judge, as in chat
@@ -232,7 +270,10 @@ responses_request parse_responses_request(std::string_view body) {
     w.EndObject();
   }
   w.EndObject();
-  if (!have_input) throw unprocessable("'input' is required", "input");
+  if (!have_input) throw bad_request("'input' is required", "input");
+  if (!spec.previous_response_id.empty() && !spec.conversation_id.empty())
+    throw bad_request("'previous_response_id' and 'conversation' cannot be used together",
+                      "conversation");
   if (out.input.empty()) throw bad_request("'input' must not be empty", "input");
   try {
     out.chat = parse_completion_request(chat.str());
@@ -248,6 +289,8 @@ responses_request parse_responses_request(std::string_view body) {
   }
   return out;
 }
+
+}  // namespace
 
 void set_input(responses_request& r, message_list input) {
   message_list all;

@@ -9,13 +9,15 @@ namespace troupe::domain {
 namespace {
 
 constexpr int max_depth = 16;  // recursive $refs end here
+// Values written in all: nested arrays with minItems must not multiply into gigabytes.
+constexpr int max_values = 2000;
 
 class example_writer {
  public:
   explicit example_writer(const json_value& root) : root_(root) {}
 
   void write(json_writer_t& w, const json_value& schema, int depth) {
-    if (depth > max_depth || !schema.IsObject()) {
+    if (depth > max_depth || !schema.IsObject() || ++values_ > max_values) {
       w.Null();
       return;
     }
@@ -106,7 +108,7 @@ class example_writer {
     n = std::min<std::int64_t>(n, 16);
     w.StartArray();
     auto* items = member(schema, "items");
-    for (std::int64_t i = 0; i < n && items; ++i) write(w, *items, depth + 1);
+    for (std::int64_t i = 0; i < n && items && values_ < max_values; ++i) write(w, *items, depth + 1);
     w.EndArray();
   }
 
@@ -128,6 +130,7 @@ class example_writer {
   }
 
   const json_value& root_;
+  int values_ = 0;
 };
 
 }  // namespace

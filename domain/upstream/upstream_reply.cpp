@@ -178,6 +178,12 @@ bool upstream_stream_decoder::fail(std::string why, bool reported) {
   return false;
 }
 
+std::size_t tool_call_slot(const json_value& fragment, std::size_t calls_so_far) {
+  auto* id = member(fragment, "id");
+  bool opens = id && id->IsString();
+  return opens || calls_so_far == 0 ? calls_so_far : calls_so_far - 1;
+}
+
 upstream_stream_decoder::choice_sum& upstream_stream_decoder::choice(int index) {
   for (auto& c : choices_)
     if (c.index == index) return c;
@@ -200,7 +206,8 @@ bool upstream_stream_decoder::add_delta(choice_sum& c, const json_value& delta) 
     c.refusal->append(refusal->GetString(), refusal->GetStringLength());
   }
   auto fragment = [&](std::size_t slot, const json_value& call) {
-    if (!call.IsObject()) return false;
+    // The upstream names the slot: a bounded number of calls, never its whim of memory.
+    if (!call.IsObject() || slot >= max_tool_calls_per_reply) return false;
     if (c.calls.size() <= slot) c.calls.resize(slot + 1);
     auto& out = c.calls[slot];
     if (auto* id = member(call, "id"); id && id->IsString()) out.id = text_of(*id);
@@ -216,7 +223,7 @@ bool upstream_stream_decoder::add_delta(choice_sum& c, const json_value& delta) 
     for (auto& call : calls->GetArray()) {
       auto* idx = member(call, "index");
       if (idx && !idx->IsUint()) return false;
-      if (!fragment(idx ? idx->GetUint() : c.calls.size(), call)) return false;
+      if (!fragment(idx ? idx->GetUint() : tool_call_slot(call, c.calls.size()), call)) return false;
     }
   }
   if (auto* fc = member(delta, "function_call"))
@@ -237,13 +244,16 @@ bool upstream_stream_decoder::event(std::string_view data, const on_piece& f) {
   read_extras(doc, system_fingerprint_, service_tier_);
   auto* choices = member(doc, "choices");
   if (!choices) return true;  // e.g. a keep-alive or usage-only event
+  if (choices->IsArray() && choices->Size() > max_choices_per_reply)
+    return fail("malformed stream event: too many choices");
   if (!choices->IsArray()) return fail("malformed stream event: 'choices' is not an array");
   for (rapidjson::SizeType i = 0; i < choices->Size(); ++i) {
     auto& ch = (*choices)[i];
     if (!ch.IsObject()) return fail("malformed stream event: a choice is not an object");
     int index = 0;
     if (auto* idx = member(ch, "index")) {
-      if (!idx->IsInt() || idx->GetInt() < 0) return fail("malformed stream event: bad index");
+      if (!idx->IsInt() || idx->GetInt() < 0 || idx->GetInt() >= static_cast<int>(max_choices_per_reply))
+        return fail("malformed stream event: bad index");
       index = idx->GetInt();
     }
     auto& sum = choice(index);
@@ -293,7 +303,7 @@ completion_result upstream_stream_decoder::result() const {
     message_extra x;
     x.tool_calls = s.calls;
     x.refusal = s.refusal;
-    if (!s.has_content && !x.tool_calls.empty()) c.message.kind = content_kind::null;
+    if (!s.has_content && (!x.tool_calls.empty() || x.refusal)) c.message.kind = content_kind::null;
     if (!x.empty()) c.message.extra = std::make_shared<const message_extra>(std::move(x));
     out.choices.push_back(std::move(c));
   }

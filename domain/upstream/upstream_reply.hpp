@@ -14,6 +14,15 @@
 
 namespace troupe::domain {
 
+// Bounds on what an upstream may ask Troupe to hold for one reply.
+inline constexpr std::size_t max_tool_calls_per_reply = 128;
+inline constexpr std::size_t max_choices_per_reply = 128;
+
+// The slot of a tool call fragment that names no index: a fragment with an
+// id opens the next call, one without continues the last (one rule for the
+// decoder and every encoder that relays fragments).
+std::size_t tool_call_slot(const json_value& fragment, std::size_t calls_so_far);
+
 // A non-stream 2xx body with every choice; nullopt and `error` set when it is not one.
 std::optional<completion_result> parse_upstream_completion(std::string_view body,
                                                            std::string& error);

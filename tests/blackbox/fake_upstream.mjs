@@ -98,10 +98,14 @@ export function openaiRejects(body) {
     return bad(`An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...pending].join(', ')}`, 'messages');
   if (body.tools !== undefined) {
     if (!Array.isArray(body.tools)) return bad("Invalid type for 'tools'.", 'tools');
+    if (body.tools.length === 0)
+      return bad("Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'tools');
     for (const [i, t] of body.tools.entries())
       if (t?.type !== 'function' || !/^[a-zA-Z0-9_-]{1,64}$/.test(t?.function?.name ?? ''))
         return bad(`Invalid value for 'tools[${i}]'.`, `tools[${i}]`);
   }
+  if ((body.tool_choice !== undefined || body.parallel_tool_calls !== undefined) && !body.tools?.length)
+    return bad("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'tool_choice');
   if (body.functions !== undefined) return bad("Unrecognized request argument supplied: functions (Troupe sends tools)", 'functions');
   return null;
 }

@@ -148,20 +148,23 @@ describe('POST /v1/responses', () => {
     await assert.rejects(client.responses.retrieve(r.id), (e) => e.status === 404);
   });
 
-  test('malformed input of each kind is 400 or 422 naming the field, nothing reaches the upstream', T, async () => {
+  test('malformed input of each kind is 400 naming the field (404 for unknown ids)', T, async () => {
     const agent = await stack.agent();
     const cases = [
-      [{ input: 5 }, 422, 'input'],
+      [{ input: 5 }, 400, 'input'],
+      [{}, 400, 'input'],
       [{ input: [] }, 400, 'input'],
-      [{ input: [{ type: 'function_call', name: 'f', arguments: '{}' }] }, 422, 'input[0].call_id'],
-      [{ input: [{ type: 'function_call_output', call_id: 'c' }] }, 422, 'input[0].output'],
+      [{ input: [{ type: 'function_call', name: 'f', arguments: '{}' }] }, 400, 'input[0].call_id'],
+      [{ input: [{ type: 'function_call_output', call_id: 'c' }] }, 400, 'input[0].output'],
       [{ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }] }, 400, 'input[0].content[0].image_url'],
       [{ input: [{ type: 'web_search_call' }] }, 400, 'input[0].type'],
       [{ input: [{ role: 'robot', content: 'x' }] }, 400, 'input[0].role'],
       [{ input: [{ type: 'item_reference', id: 'msg_nowhere' }] }, 400, 'input[0].id'],
       [{ input: 'x', tools: [{ type: 'function', name: 'bad name', parameters: {} }] }, 400, 'tools[0].name'],
       [{ input: 'x', tools: [{ type: 'web_search' }] }, 400, 'tools[0].type'],
-      [{ input: 'x', text: { format: { type: 'json_schema', schema: {} } } }, 422, 'text.format.name'],
+      [{ input: 'x', text: { format: { type: 'json_schema', schema: {} } } }, 400, 'text.format.name'],
+      [{ input: 'x', store: 'yes' }, 400, 'store'],
+      [{ input: 'x', previous_response_id: 'resp_a', conversation: 'conv_b' }, 400, 'conversation'],
       [{ input: 'x', max_output_tokens: 0 }, 400, 'max_output_tokens'],
       [{ input: 'x', previous_response_id: 'resp_nope' }, 404, 'previous_response_id'],
       [{ input: 'x', conversation: 'conv_nope' }, 404, 'conversation'],
@@ -171,6 +174,72 @@ describe('POST /v1/responses', () => {
       assert.equal(r.status, status, `${JSON.stringify(body)} → ${r.status} ${r.text}`);
       assert.equal(r.json.error.param, param, JSON.stringify(body));
     }
+  });
+});
+
+describe('what the audit found', () => {
+  test('no tools: an empty tools array and tool settings do not go upstream', T, async () => {
+    const agent = await stack.agent();
+    const mark = await stack.planned([{ content: 'fine' }]);
+    const r = await stack.s.req('POST', '/v1/responses', {
+      body: { model: agent, input: mark, tools: [], tool_choice: 'auto', parallel_tool_calls: true, include: [] },
+    });
+    assert.equal(r.status, 200, r.text);
+    const [up] = await stack.fake.requests(mark);
+    assert.equal(up.rejected, undefined);
+    for (const k of ['tools', 'tool_choice', 'parallel_tool_calls']) assert.equal(up.body[k], undefined, k);
+    assert.deepEqual(r.json.tools, []);
+  });
+
+  test("another user's items cannot be referenced", T, async () => {
+    const agent = await stack.agent();
+    const mark = await stack.planned([{ content: 'secret answer' }, { content: 'x' }]);
+    const a = await stack.s.req('POST', '/v1/responses', { body: { model: agent, input: mark, metadata: { user_id: 'alice' } } });
+    const item = a.json.output[0].id;
+    const b = await stack.s.req('POST', '/v1/responses', {
+      body: { model: agent, input: [{ type: 'item_reference', id: item }, { role: 'user', content: 'more' }], metadata: { user_id: 'bob' } },
+    });
+    assert.equal(b.status, 400, b.text);
+    assert.equal(b.json.error.param, 'input[0].id');
+  });
+
+  test('a chain after an item was removed continues from where the response ended', T, async () => {
+    const agent = await stack.agent();
+    const mark = await stack.planned([{ content: 'R1' }, { content: 'R2' }, { content: 'R3' }]);
+    const conv = await client.conversations.create({ items: [{ role: 'user', content: `seed ${mark}` }] });
+    const r1 = await client.responses.create({ model: agent, input: 'q1', conversation: conv.id });
+    await client.conversations.items.delete((await client.conversations.items.list(conv.id, { order: 'asc' })).data[0].id, { conversation_id: conv.id });
+    const r2 = await client.responses.create({ model: agent, input: `q2 ${mark}`, previous_response_id: r1.id });
+    assert.equal(r2.output_text, 'R2');
+    const [, second] = await stack.fake.requests(mark);
+    assert.deepEqual(second.body.messages.slice(1).map((m) => m.content), ['q1', 'R1', `q2 ${mark}`]);
+    // Chaining from r1 again (no longer the latest) forks at r1's reply.
+    await client.responses.create({ model: agent, input: `q2b ${mark}`, previous_response_id: r1.id });
+    const [, , third] = await stack.fake.requests(mark);
+    assert.deepEqual(third.body.messages.slice(1).map((m) => m.content), ['q1', 'R1', `q2b ${mark}`]);
+  });
+
+  test('store:false chained to an earlier response stores nothing, not even a fork', T, async () => {
+    const agent = await stack.agent();
+    const mark = await stack.planned([{ content: 'A1' }, { content: 'A2' }, { content: 'B' }]);
+    const r1 = await client.responses.create({ model: agent, input: `q1 ${mark}` });
+    await client.responses.create({ model: agent, input: 'q2', previous_response_id: r1.id });
+    const before = (await stack.conversations(agent)).map((c) => c.message_count);
+    const r = await client.responses.create({ model: agent, input: 'q3', previous_response_id: r1.id, store: false });
+    assert.equal(r.output_text, 'B');
+    assert.deepEqual((await stack.conversations(agent)).map((c) => c.message_count), before);
+    const [, , third] = await stack.fake.requests(mark);
+    assert.deepEqual(third.body.messages.slice(1).map((m) => m.content), [`q1 ${mark}`, 'A1', 'q3']);
+  });
+
+  test('a chain may change the model, as Agents SDK handoffs do', T, async () => {
+    const a1 = await stack.agent();
+    const a2 = await stack.agent();
+    const mark = await stack.planned([{ content: 'one' }, { content: 'two' }]);
+    const r1 = await client.responses.create({ model: a1, input: mark });
+    const r2 = await client.responses.create({ model: a2, input: 'next', previous_response_id: r1.id });
+    assert.equal(r2.output_text, 'two');
+    assert.equal(r2.model, a2);
   });
 });
 

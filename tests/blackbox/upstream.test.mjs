@@ -239,14 +239,14 @@ describe('what comes back', () => {
     ]);
   });
 
-  test('stream without include_usage: no stream_options upstream, no usage chunk', T, async () => {
+  test('stream without include_usage: usage asked upstream all the same, no usage chunk to the client', T, async () => {
     const id = await createAgent(s, {});
     const mark = await planned([{ content: 'a b c' }]);
     const r = await streamChat(s, { model: id, messages: [user(mark)] });
     assert.equal(r.status, 200, r.raw);
     assert.equal(streamText(r.chunks), 'a b c');
     assert.ok(r.chunks.every((c) => c.usage === undefined || c.usage === null));
-    assert.equal((await onlyRequest(mark)).body.stream_options, undefined);
+    assert.deepEqual((await onlyRequest(mark)).body.stream_options, { include_usage: true });
   });
 
   test('stream answered with a whole JSON body still streams it', T, async () => {

@@ -38,3 +38,11 @@ BOOST_AUTO_TEST_CASE(not_a_schema) {
   BOOST_TEST(example_for_schema("not json") == "{}");
   BOOST_TEST(example_for_schema("{}") == "null");
 }
+
+BOOST_AUTO_TEST_CASE(nested_minimums_stay_small) {
+  std::string schema = R"({"type":"string"})";
+  for (int i = 0; i < 8; ++i) schema = R"({"type":"array","minItems":16,"items":)" + schema + "}";
+  auto out = example_for_schema(schema);
+  BOOST_TEST(out.size() < 100000u);
+  parse_json(out);
+}

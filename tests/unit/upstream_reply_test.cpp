@@ -227,3 +227,29 @@ BOOST_AUTO_TEST_CASE(several_choices_and_refusals_add_up_per_index) {
   BOOST_TEST(res.choices[1].message.content == "b");
   BOOST_TEST(res.choices[1].finish_reason == "length");
 }
+
+BOOST_AUTO_TEST_CASE(an_upstream_cannot_make_troupe_hold_unbounded_calls_or_choices) {
+  for (std::string bad :
+       {R"(data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":4294967295,"function":{"arguments":"x"}}]}}]})",
+        R"(data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":50000000,"id":"c"}]}}]})",
+        R"(data: {"choices":[{"index":100000000,"delta":{"content":"x"}}]})"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      run r(bad + "\n\n", 7);
+      BOOST_TEST(!r.complete);
+      BOOST_TEST(r.d.error().find("malformed") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(fragments_without_an_index_continue_the_last_call) {
+  auto ev = [](const std::string& json) { return "data: " + json + "\n\n"; };
+  run r(ev(R"({"choices":[{"delta":{"tool_calls":[{"id":"a","function":{"name":"f","arguments":"{"}}]}}]})") +
+            ev(R"({"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"}"}}]}}]})") +
+            ev(R"({"choices":[{"delta":{"tool_calls":[{"id":"b","function":{"name":"g","arguments":"{}"}}]},"finish_reason":"tool_calls"}]})") +
+            "data: [DONE]\n\n",
+        9);
+  auto calls = r.d.result().first().message.tool_calls();
+  BOOST_REQUIRE(calls.size() == 2u);
+  BOOST_TEST(calls[0].arguments == "{}");
+  BOOST_TEST(calls[1].name == "g");
+}
