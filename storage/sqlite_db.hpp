@@ -80,6 +80,8 @@ class sqlite_db {
   // A cached prepared statement, ready to bind; reset again when the query ends.
   sqlite_query prepare(const char* sql);
   std::int64_t last_insert_id() const;
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  std::int64_t changes() const;
   const std::string& path() const { return path_; }
 
   // Throws unless the file holds a troupe schema this build can read
