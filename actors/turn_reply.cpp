@@ -37,6 +37,23 @@ void turn_reply::set_content_prefix(std::string prefix) {
   prefix_ = std::move(prefix);
 }
 
+void turn_reply::mark_started() {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (started_ || finished_) return;
+  started_ = true;
+  if (observer_) observer_->started();
+}
+
+void turn_reply::output_locked() {
+  if (output_) return;
+  output_ = true;
+  if (observer_) observer_->first_output();
+}
+
+void turn_reply::ended_locked(const llm_result* r, int status) {
+  if (observer_) observer_->ended(r, status);
+}
+
 void turn_reply::open_locked(int index) {
   if (std::find(opened_.begin(), opened_.end(), index) != opened_.end()) return;
   opened_.push_back(index);
@@ -52,6 +69,7 @@ void turn_reply::prefix_locked(int index) {
 void turn_reply::delta(std::string_view text, int index) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_ || !stream_ || text.empty()) return;
+  output_locked();
   open_locked(index);
   prefix_locked(index);
   sink_->stream(domain::sse_content_chunk(meta_, text, index));
@@ -60,6 +78,7 @@ void turn_reply::delta(std::string_view text, int index) {
 void turn_reply::relay(const domain::stream_piece& piece) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_ || !stream_) return;
+  output_locked();
   if (meta_.system_fingerprint.empty() && !piece.system_fingerprint.empty())
     meta_.system_fingerprint = std::string(piece.system_fingerprint);
   open_locked(piece.index);
@@ -75,6 +94,7 @@ void turn_reply::complete(const llm_result& r) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;
   finished_ = true;
+  ended_locked(&r, 200);
   meta_.provider = r.provider;
   if (meta_.system_fingerprint.empty()) meta_.system_fingerprint = r.system_fingerprint;
   if (!stream_) {
@@ -92,6 +112,7 @@ void turn_reply::fail(const domain::api_error& e) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;
   finished_ = true;
+  ended_locked(nullptr, opened_.empty() ? e.status : 200);
   if (opened_.empty()) {
     send_error(*sink_, e);
     return;
