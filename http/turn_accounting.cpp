@@ -33,10 +33,7 @@ class turn_accounting final : public actors::turn_observer {
       c.prompt_tokens = result->tokens.prompt_tokens;
       c.completion_tokens = result->tokens.completion_tokens;
     }
-    if (grant_.key) {
-      grant_.meter->release();
-      if (c.total_tokens() > 0) grant_.meter->record_tokens(grant_.key->limits, c.total_tokens(), now);
-    }
+    if (grant_.key) grant_.meter->finish(grant_.key->limits, c.total_tokens(), now);
     usage_->add(user_id_, grant_.key ? std::string_view(grant_.key->id) : std::string_view(),
                 agent_id_, now, c);
     metrics_->turn_ended(since(began_));

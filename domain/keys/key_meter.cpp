@@ -90,8 +90,19 @@ void key_meter::release() {
   if (in_flight_ > 0) --in_flight_;
 }
 
+void key_meter::finish(const key_limits& l, std::int64_t tokens, std::int64_t now_ms) {
+  std::lock_guard<std::mutex> g{mu_};
+  if (in_flight_ > 0) --in_flight_;
+  spend_locked(l, tokens, now_ms);
+}
+
 void key_meter::record_tokens(const key_limits& l, std::int64_t tokens, std::int64_t now_ms) {
   std::lock_guard<std::mutex> g{mu_};
+  spend_locked(l, tokens, now_ms);
+}
+
+void key_meter::spend_locked(const key_limits& l, std::int64_t tokens, std::int64_t now_ms) {
+  if (tokens <= 0) return;
   if (l.tpm) {
     tokens_.refill(*l.tpm, now_ms);
     tokens_.level -= static_cast<double>(tokens);  // may go below 0: a debt paid by waiting
@@ -145,31 +156,44 @@ api_error refusal_error(const admission& a, const key_limits& l) {
   }
 }
 
+// On every chat response of a limited key: plain string work, no formatting library.
 std::vector<std::pair<std::string, std::string>> rate_limit_headers(const admission& a) {
   std::vector<std::pair<std::string, std::string>> h;
-  auto trio = [&](const char* what, const std::optional<rate_window>& w) {
+  h.reserve(6);
+  auto trio = [&](const char* const (&names)[3], const std::optional<rate_window>& w) {
     if (!w) return;
-    h.emplace_back(fmt::format("x-ratelimit-limit-{}", what), std::to_string(w->limit));
-    h.emplace_back(fmt::format("x-ratelimit-remaining-{}", what), std::to_string(w->remaining));
-    h.emplace_back(fmt::format("x-ratelimit-reset-{}", what), format_reset(w->reset_s));
+    h.emplace_back(names[0], std::to_string(w->limit));
+    h.emplace_back(names[1], std::to_string(w->remaining));
+    h.emplace_back(names[2], format_reset(w->reset_s));
   };
-  trio("requests", a.requests);
-  trio("tokens", a.tokens);
+  static const char* const requests[3] = {"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+                                          "x-ratelimit-reset-requests"};
+  static const char* const tokens[3] = {"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
+                                        "x-ratelimit-reset-tokens"};
+  trio(requests, a.requests);
+  trio(tokens, a.tokens);
   return h;
 }
 
 std::string format_reset(double seconds) {
   if (!(seconds > 0)) return "0s";
-  if (seconds < 1) return fmt::format("{}ms", static_cast<std::int64_t>(std::ceil(seconds * 1000)));
-  if (seconds < 60) {
-    auto s = fmt::format("{:.3f}", std::ceil(seconds * 1000) / 1000);
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-    return s + "s";
+  auto ms = static_cast<std::int64_t>(std::ceil(seconds * 1000));
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  if (ms < 60000) {
+    auto out = std::to_string(ms / 1000);
+    if (auto frac = ms % 1000) {
+      char digits[4] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                        static_cast<char>('0' + frac % 10), 0};
+      auto len = digits[2] != '0' ? 3 : digits[1] != '0' ? 2 : 1;
+      out.push_back('.');
+      out.append(digits, static_cast<std::size_t>(len));
+    }
+    return out + "s";
   }
-  auto total = static_cast<std::int64_t>(std::ceil(seconds));
+  auto total = (ms + 999) / 1000;
   auto h = total / 3600, m = total / 60 % 60, sec = total % 60;
-  return h > 0 ? fmt::format("{}h{}m{}s", h, m, sec) : fmt::format("{}m{}s", m, sec);
+  auto tail = std::to_string(m) + "m" + std::to_string(sec) + "s";
+  return h > 0 ? std::to_string(h) + "h" + tail : tail;
 }
 
 }  // namespace troupe::domain

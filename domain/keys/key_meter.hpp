@@ -41,6 +41,8 @@ class key_meter {
   void release();
   // A finished turn's tokens: spent from the tokens bucket and the budget.
   void record_tokens(const key_limits& l, std::int64_t tokens, std::int64_t now_ms);
+  // An admitted turn ended: release() and record_tokens() under one lock.
+  void finish(const key_limits& l, std::int64_t tokens, std::int64_t now_ms);
   // Tokens already spent in the current period (from storage, at start-up).
   void seed_budget(const key_limits& l, std::int64_t used, std::int64_t now_ms);
   std::int64_t in_flight() const;
@@ -53,6 +55,7 @@ class key_meter {
     void refill(std::int64_t per_minute, std::int64_t now_ms);
   };
   void roll_budget(const key_limits& l, std::int64_t now_ms);
+  void spend_locked(const key_limits& l, std::int64_t tokens, std::int64_t now_ms);
 
   mutable std::mutex mu_;
   bucket requests_, tokens_;

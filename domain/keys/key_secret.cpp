@@ -43,9 +43,12 @@ key_secret generate_key_secret() {
 }
 
 std::string sha256_hex(std::string_view text) {
+  // Fetched once: OpenSSL 3 would otherwise look the implementation up (under
+  // a lock) on every call, and this runs on every request with a user key.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+  if (!sha256 || EVP_Digest(text.data(), text.size(), digest, &len, sha256, nullptr) != 1)
     throw internal_error("SHA-256 failed");
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;

@@ -151,3 +151,14 @@ BOOST_AUTO_TEST_CASE(periods_end_at_utc_midnight_and_month_start) {
   BOOST_TEST(period_start_ms(budget_period::month, dec31) == t0);
   BOOST_TEST(period_index(budget_period::month, dec31) != period_index(budget_period::month, dec31 + 86400000));
 }
+
+BOOST_AUTO_TEST_CASE(finish_releases_the_slot_and_spends_the_tokens) {
+  key_meter m;
+  key_limits l;
+  l.max_parallel = 1;
+  l.tpm = 60;
+  BOOST_TEST(m.admit(l, t0).admitted());
+  m.finish(l, 61, t0);
+  BOOST_TEST(m.in_flight() == 0);
+  BOOST_TEST((m.admit(l, t0).refused == limit_refusal::tokens));
+}
