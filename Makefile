@@ -7,7 +7,7 @@ APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev lib
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
             libcurl4-openssl-dev libssl-dev prometheus-cpp-dev prometheus curl wrk
 
-.PHONY: all deps build run test unit blackbox bench bench-core bench-storage bench-upstream clean
+.PHONY: all deps build run test unit blackbox bench bench-core bench-storage bench-upstream bench-keys clean
 
 all: build
 
@@ -44,7 +44,7 @@ unit: build
 blackbox: build tests/blackbox/node_modules
 	cd $(BUILD) && ctest --output-on-failure -R '^blackbox\.'
 
-bench: bench-core bench-storage bench-upstream
+bench: bench-core bench-storage bench-upstream bench-keys
 
 bench-core: build
 	bench/run.sh
@@ -54,6 +54,9 @@ bench-storage: build
 
 bench-upstream: build
 	bench/upstream.sh
+
+bench-keys: build
+	bench/keys.sh
 
 clean:
 	rm -rf $(BUILD) tests/blackbox/node_modules
