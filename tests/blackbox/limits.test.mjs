@@ -22,13 +22,13 @@ const ADMIN = 'admin-token';
 let s;
 let fake;
 let relay; // an agent on an openai provider pointing at the fake upstream
-let slow; // an agent whose test provider streams a word every 600 ms
+let slow; // an agent whose test provider streams a word a second
 before(async () => {
   fake = await startFakeUpstream();
   const services = writeServices(
     {
       test: { type: 'test', model: 'mock' },
-      slow: { type: 'test', model: 'mock-slow', first_token_ms: 0, token_interval_ms: 600 },
+      slow: { type: 'test', model: 'mock-slow', first_token_ms: 0, token_interval_ms: 1000 },
       up: { type: 'openai', model: 'up-model', base_url: fake.base, timeout_s: 10 },
     },
     'test',
