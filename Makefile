@@ -5,9 +5,9 @@ JOBS     ?= $(shell nproc)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev \
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
-            libcurl4-openssl-dev curl wrk
+            libcurl4-openssl-dev libssl-dev prometheus-cpp-dev prometheus curl wrk
 
-.PHONY: all deps build run test unit blackbox node_modules bench bench-core bench-storage bench-upstream clean
+.PHONY: all deps build run test unit blackbox node_modules bench bench-core bench-storage bench-upstream bench-keys clean
 
 all: build
 
@@ -49,7 +49,7 @@ unit: build
 blackbox: build node_modules
 	cd $(BUILD) && ctest --output-on-failure -R '^blackbox\.'
 
-bench: bench-core bench-storage bench-upstream
+bench: bench-core bench-storage bench-upstream bench-keys
 
 bench-core: build
 	bench/run.sh
@@ -59,6 +59,9 @@ bench-storage: build
 
 bench-upstream: build
 	bench/upstream.sh
+
+bench-keys: build
+	bench/keys.sh
 
 clean:
 	rm -rf $(BUILD) $(addsuffix /node_modules,$(NPM_DIRS))

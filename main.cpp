@@ -5,11 +5,13 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <optional>
 
 #include "actors/runtime.hpp"
 #include "actors/seed_agents.hpp"
 #include "domain/service/server_options.hpp"
 #include "domain/chat/session_info.hpp"
+#include "http/log_format.hpp"
 #include "http/server.hpp"
 
 namespace {
@@ -32,13 +34,16 @@ int export_session(const std::string& storage_spec, const std::string& id) {
   }
 }
 
-void setup_logging(const std::string& level) {
+void setup_logging(const std::string& level, const std::string& format) {
   // Async: the access log must not put a write(2) on every HTTP thread.
   spdlog::init_thread_pool(32768, 1);
   auto logger = std::make_shared<spdlog::async_logger>(
       "troupe", std::make_shared<spdlog::sinks::stderr_sink_mt>(), spdlog::thread_pool(),
       spdlog::async_overflow_policy::overrun_oldest);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (format == "json")
+    logger->set_formatter(troupe::http::make_json_log_formatter());
+  else
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
@@ -52,7 +57,7 @@ int main(int argc, char** argv) {
   if (!parsed.options) return parsed.exit_code;
   auto& opts = *parsed.options;
   if (!opts.export_session.empty()) return export_session(opts.storage, opts.export_session);
-  setup_logging(opts.log_level);
+  setup_logging(opts.log_level, opts.log_format);
 
   domain::services_config services;
   storage::backends backends;
@@ -82,22 +87,30 @@ int main(int argc, char** argv) {
     ropts.scheduler.session_idle =
         std::chrono::milliseconds(static_cast<std::int64_t>(opts.session_idle_s * 1000));
     ropts.scheduler.max_live_sessions = opts.max_live_sessions;
+    auto metrics = std::make_shared<http::metrics>();  // the actors report to it too
+    ropts.metrics = metrics;
     ropts.scheduler.sweep_interval = std::clamp(ropts.scheduler.session_idle / 4,
                                                 std::chrono::milliseconds(50),
                                                 std::chrono::milliseconds(1000));
-    auto rt = actors::start_runtime(sys, std::move(backends), services, ropts);
+    std::optional<actors::runtime> rt;
     try {
+      rt = actors::start_runtime(sys, std::move(backends), services, ropts);
       if (!opts.agents.empty()) {
-        auto n = actors::seed_agents(sys, rt.agents, opts.agents, services);
+        auto n = actors::seed_agents(sys, rt->agents, opts.agents, services);
         spdlog::info("agents file {}: {} agents created", opts.agents, n);
       }
-      http::api_context ctx{sys, rt, services, opts};
-      rc = http::run_server(ctx, io);
+      http::api_context ctx{sys, *rt, services, opts};
+      ctx.metrics = metrics;
+      if (opts.print_routes) {
+        for (auto& r : http::api_routes(ctx)) std::cout << r.method << " " << r.pattern << "\n";
+      } else {
+        rc = http::run_server(ctx, io);
+      }
     } catch (const std::exception& e) {
       std::cerr << "troupe: " << e.what() << "\n";
       rc = 1;
     }
-    actors::stop_runtime(sys, rt);
+    if (rt) actors::stop_runtime(sys, *rt);
   }  // the actor system waits for its actors here
   spdlog::shutdown();
   return rc;

@@ -27,6 +27,8 @@ class reply_sink {
   virtual bool client_gone() const = 0;
   // Names the session in the access log line.
   virtual void set_session(const std::string& id) = 0;
+  // The request's X-Request-Id, for log lines about it ("" when unknown).
+  virtual std::string request_id() const { return {}; }
 };
 
 using sink_ptr = std::shared_ptr<reply_sink>;

@@ -1,6 +1,9 @@
 #include "actors/runtime.hpp"
 
 #include "actors/agent_repository.hpp"
+#include "actors/key_repository.hpp"
+#include "actors/usage_repository.hpp"
+#include "domain/core/clock.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/session_reader.hpp"
 #include "actors/session_repository.hpp"
@@ -17,9 +20,17 @@ std::chrono::milliseconds watchdog_tick(std::chrono::milliseconds turn_timeout) 
 runtime start_runtime(caf::actor_system& sys, storage::backends backends,
                       const domain::services_config& services, runtime_options opts) {
   runtime rt;
-  rt.providers = spawn_providers(sys, services);
+  // First, so that a damaged key record stops start-up before any actor runs.
+  rt.key_directory = std::make_shared<domain::key_directory>();
+  load_keys(*backends.keys, *backends.usage, *rt.key_directory, domain::now_ms());
+  rt.providers = spawn_providers(sys, services, opts.metrics);
   rt.storage_health = std::make_shared<component_status>();
-  rt.sessions = spawn_session_repository(sys, std::move(backends.sessions), rt.storage_health);
+  rt.sessions = spawn_session_repository(sys, std::move(backends.sessions), rt.storage_health,
+                                         opts.metrics);
+  rt.keys = spawn_key_repository(sys, std::move(backends.keys), rt.key_directory, rt.storage_health);
+  rt.usage_meter = std::make_shared<domain::usage_meter>();
+  rt.usage = spawn_usage_repository(sys, std::move(backends.usage), rt.usage_meter, opts.usage_flush,
+                                    rt.storage_health);
   rt.agents = spawn_agent_repository(sys, std::move(backends.agents), rt.sessions,
                                      opts.max_config_bytes, rt.storage_health);
   session_options sopts;
@@ -44,6 +55,8 @@ void stop_runtime(caf::actor_system&, const runtime& rt) {
   caf::anon_send_exit(rt.watchdog, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.agents, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.sessions, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(rt.keys, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(rt.usage, caf::exit_reason::user_shutdown);  // writes what is pending first
   if (rt.session_reader) caf::anon_send_exit(rt.session_reader, caf::exit_reason::user_shutdown);
   for (auto& [name, p] : rt.providers->entries)
     if (p.actor) caf::anon_send_exit(p.actor, caf::exit_reason::user_shutdown);

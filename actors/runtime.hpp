@@ -3,10 +3,14 @@
 #include <chrono>
 #include <memory>
 
+#include "actors/key_messages.hpp"
 #include "actors/messages.hpp"
+#include "actors/telemetry.hpp"
 #include "actors/providers/provider_directory.hpp"
 #include "actors/scheduler.hpp"
 #include "actors/session.hpp"
+#include "domain/keys/key_directory.hpp"
+#include "domain/keys/usage.hpp"
 #include "domain/service/services_config.hpp"
 #include "storage/storage_factory.hpp"
 
@@ -16,6 +20,8 @@ struct runtime_options {
   std::chrono::milliseconds turn_timeout{120000};
   scheduler_options scheduler;
   std::size_t max_config_bytes = 64 << 10;
+  std::shared_ptr<actors::telemetry> metrics;  // null: nothing counted
+  std::chrono::milliseconds usage_flush{1000};  // how often usage is written
 };
 
 struct runtime {
@@ -26,8 +32,15 @@ struct runtime {
   std::shared_ptr<const provider_directory> providers;
   std::shared_ptr<component_status> storage_health;  // written by both repositories
   caf::actor watchdog;
+  key_repo_actor keys;
+  usage_repo_actor usage;
+  // Read by HTTP threads on every request; the key repository writes it.
+  std::shared_ptr<domain::key_directory> key_directory;
+  // Finished turns' usage, gathered by the HTTP layer, written by `usage`.
+  std::shared_ptr<domain::usage_meter> usage_meter;
 };
 
+// Throws storage_error when the stored keys cannot be read.
 runtime start_runtime(caf::actor_system& sys, storage::backends backends,
                       const domain::services_config& services, runtime_options opts);
 

@@ -165,6 +165,7 @@ void run(self_ptr self) {
   in.resent = new_begin != in.instructions_end;
   in.history = st.history;
   in.reply = turn.turn.reply;
+  in.reply->mark_started();
   auto id = st.opts.deadlines->start(self);
   st.current_id = id;
   self->request(turn.agent, caf::infinite, std::move(in))

@@ -15,6 +15,7 @@ struct pending_write {
 struct session_repo_state {
   std::shared_ptr<storage::session_store> store;
   std::shared_ptr<component_status> health;  // of the storage, for GET /v1/health
+  std::shared_ptr<telemetry> meter;          // commit latency and batch size
   scheduler_actor scheduler;
   // Group commit: turns that arrive while a commit runs wait here and go to
   // disk together; each is acknowledged only once its commit returned.
@@ -23,6 +24,15 @@ struct session_repo_state {
 };
 
 using self_ptr = session_repo_actor::stateful_pointer<session_repo_state>;
+
+// Whether a read or delete may see session `id`: always without a user,
+// else only its owner's (another user's session is as absent as none).
+bool owned_by(const storage::session_store& store, const std::string& id,
+              const std::optional<std::string>& user_id) {
+  if (!user_id) return true;
+  auto info = store.get(id);
+  return info && info->user_id == *user_id;
+}
 
 void commit(self_ptr self) {
   auto& st = self->state;
@@ -33,7 +43,10 @@ void commit(self_ptr self) {
   turns.reserve(batch.size());
   for (auto& p : batch) turns.push_back(std::move(p.turn));
   try {
+    auto began = std::chrono::steady_clock::now();
     auto failed = st.store->append_turns(turns);
+    st.meter->storage_commit(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(), turns.size());
     st.health->record_success(domain::now_ms());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (failed[i].empty())
@@ -70,9 +83,10 @@ edit_applied apply(storage::session_store& store, const apply_edit& m) {
 
 session_repo_actor::behavior_type session_repository(
     self_ptr self, std::shared_ptr<storage::session_store> store,
-    std::shared_ptr<component_status> health) {
+    std::shared_ptr<component_status> health, std::shared_ptr<telemetry> meter) {
   self->state.store = std::move(store);
   self->state.health = health ? std::move(health) : std::make_shared<component_status>();
+  self->state.meter = meter ? std::move(meter) : std::make_shared<telemetry>();
   return {
       [=](const load_session& m) {
         return guarded<session_snapshot>(*self->state.health,
@@ -133,6 +147,7 @@ session_repo_actor::behavior_type session_repository(
       [=](commit_pending) { commit(self); },
       [=](const get_session& m) {
         return guarded<session_detail>(*self->state.health, [&] {
+          if (!owned_by(*self->state.store, m.id, m.user_id)) return session_detail{};
           auto d = self->state.store->dump(m.id);
           return d ? session_detail{std::move(d->info), std::move(d->messages)} : session_detail{};
         });
@@ -143,6 +158,7 @@ session_repo_actor::behavior_type session_repository(
       },
       [=](const delete_session& m) {
         return guarded<deleted>(*self->state.health, [&] {
+          if (!owned_by(*self->state.store, m.id, m.user_id)) return deleted{false};
           bool existed = self->state.store->remove(m.id);
           // A live session actor still holds the conversation: stop it too.
           if (self->state.scheduler) self->send(self->state.scheduler, session_removed{m.id});
@@ -166,12 +182,14 @@ session_repo_actor::behavior_type session_repository(
 
 session_repo_actor spawn_session_repository(caf::actor_system& sys,
                                             std::shared_ptr<storage::session_store> store,
-                                            std::shared_ptr<component_status> health) {
+                                            std::shared_ptr<component_status> health,
+                                            std::shared_ptr<telemetry> meter) {
   // A store that waits for a disk gets a thread of its own, so its commits
   // never hold a scheduler thread that other actors need.
   if (store->blocks())
-    return sys.spawn<caf::detached>(session_repository, std::move(store), std::move(health));
-  return sys.spawn(session_repository, std::move(store), std::move(health));
+    return sys.spawn<caf::detached>(session_repository, std::move(store), std::move(health),
+                                    std::move(meter));
+  return sys.spawn(session_repository, std::move(store), std::move(health), std::move(meter));
 }
 
 }  // namespace troupe::actors

@@ -42,6 +42,23 @@ void turn_reply::set_content_prefix(std::string prefix) {
   prefix_ = std::move(prefix);
 }
 
+void turn_reply::mark_started() {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (started_ || finished_) return;
+  started_ = true;
+  if (observer_) observer_->started();
+}
+
+void turn_reply::output_locked() {
+  if (output_) return;
+  output_ = true;
+  if (observer_) observer_->first_output();
+}
+
+void turn_reply::ended_locked(const llm_result* r, int status) {
+  if (observer_) observer_->ended(r, status);
+}
+
 std::string turn_reply::prefix_locked(int index) {
   if (index != 0 || prefix_.empty()) return {};
   auto out = enc_->delta(prefix_, 0);
@@ -52,6 +69,7 @@ std::string turn_reply::prefix_locked(int index) {
 void turn_reply::delta(std::string_view text, int index) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_ || !stream_ || text.empty()) return;
+  output_locked();
   auto events = prefix_locked(index);
   events += enc_->delta(text, index);
   sink_->stream(std::move(events));
@@ -60,6 +78,7 @@ void turn_reply::delta(std::string_view text, int index) {
 void turn_reply::relay(const domain::stream_piece& piece) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_ || !stream_) return;
+  output_locked();
   std::string events;
   if (piece.delta && piece.delta->IsObject()) {
     auto c = piece.delta->FindMember("content");
@@ -74,6 +93,7 @@ void turn_reply::complete(const llm_result& r) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;
   finished_ = true;
+  ended_locked(&r, 200);
   if (!stream_) {
     sink_->send(200, enc_->whole(r, r.provider));
     return;
@@ -85,6 +105,7 @@ void turn_reply::fail(const domain::api_error& e) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;
   finished_ = true;
+  ended_locked(nullptr, enc_->opened() ? 200 : e.status);
   if (!enc_->opened()) {
     send_error(*sink_, e);
     return;

@@ -18,6 +18,18 @@ struct llm_result : domain::completion_result {
   std::string provider;
 };
 
+// The accounting of one turn (limits, usage, metrics): told when the turn
+// starts running, when its first output goes out, and how it ended (before
+// the client gets the answer). Each at most once.
+class turn_observer {
+ public:
+  virtual ~turn_observer() = default;
+  virtual void started() {}
+  virtual void first_output() {}
+  // `result`: a completed turn's answer; nullptr when it failed with `status`.
+  virtual void ended(const llm_result* result, int status) = 0;
+};
+
 class turn_reply {
  public:
   turn_reply(sink_ptr sink, std::unique_ptr<domain::reply_encoder> encoder,
@@ -31,6 +43,12 @@ class turn_reply {
   bool streaming() const { return stream_; }
   bool client_gone() const { return sink_->client_gone(); }
   bool finished() const;
+  std::string request_id() const { return sink_->request_id(); }
+
+  // Set before the turn is handed to the actors.
+  void observe(std::shared_ptr<turn_observer> o) { observer_ = std::move(o); }
+  // The session takes the turn up (it waited in its queue until now).
+  void mark_started();
 
   // The turn continues another session than the request named (before any output).
   void set_session(const std::string& id);
@@ -48,6 +66,8 @@ class turn_reply {
  private:
   // Sends the content prefix before choice 0's first text.
   std::string prefix_locked(int index);
+  void output_locked();
+  void ended_locked(const llm_result* r, int status);
 
   mutable std::mutex mu_;
   sink_ptr sink_;
@@ -56,6 +76,8 @@ class turn_reply {
   bool include_usage_;
   std::string prefix_;  // still to send before choice 0's first content
   bool finished_ = false;
+  std::shared_ptr<turn_observer> observer_;
+  bool started_ = false, output_ = false;
 };
 
 // A chat completions reply.

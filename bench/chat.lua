@@ -6,11 +6,14 @@
 -- BENCH_STREAM=1 asks for a streamed reply. BENCH_MODEL names the agent (demo).
 -- BENCH_API=responses posts the same turn to /v1/responses instead (the
 -- session, for pool/hot, named as its conversation).
+-- BENCH_SESSION_PREFIX starts the pool's session ids (bench-): runs as
+-- different users need sessions of their own.
 local mode = os.getenv("BENCH_MODE") or "new"
 local sessions = tonumber(os.getenv("BENCH_SESSIONS") or "1000")
 local stream = os.getenv("BENCH_STREAM") == "1"
 local token = os.getenv("BENCH_TOKEN")
 local model = os.getenv("BENCH_MODEL") or "demo"
+local pool_prefix = os.getenv("BENCH_SESSION_PREFIX") or "bench-"
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -40,7 +43,7 @@ local prefix = tostring(os.time()) .. tostring(math.random(1000000))
 request = function()
   if mode == "pool" then
     counter = counter + 1
-    local s = "bench-" .. tostring(math.random(sessions))
+    local s = pool_prefix .. tostring(math.random(sessions))
     return wrk.format(nil, nil, nil, body(s))
   elseif mode == "unique" then
     counter = counter + 1

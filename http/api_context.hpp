@@ -9,6 +9,7 @@
 #include "domain/service/services_config.hpp"
 #include "http/connection_watch.hpp"
 #include "http/http_sink.hpp"
+#include "http/metrics.hpp"
 #include "http/router.hpp"
 
 namespace troupe::http {
@@ -21,6 +22,8 @@ struct api_context {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::shared_ptr<inflight_counter> inflight = std::make_shared<inflight_counter>();
   std::shared_ptr<connection_watch> connections = std::make_shared<connection_watch>();
+  // main sets the one the actors report to as well.
+  std::shared_ptr<http::metrics> metrics = std::make_shared<http::metrics>();
 
   std::chrono::milliseconds request_timeout() const {
     return std::chrono::milliseconds(static_cast<std::int64_t>(opts.turn_timeout_s * 1000));
@@ -31,6 +34,10 @@ struct api_context {
 void require_json_body(const exchange& x, const api_context& ctx);
 
 void send_json(const exchange& x, int status, std::string body);
+
+// A user key sees its user's sessions, conversations and responses only
+// (others answer as if absent); the admin sees all (nullopt).
+std::optional<std::string> owner_scope(const exchange& x);
 
 // Asks an actor without blocking the HTTP thread: a short-lived actor makes
 // the request and runs `on_value` with the reply; errors become the envelope.
@@ -52,5 +59,8 @@ void add_chat_routes(router& r, const api_context& ctx);
 void add_session_routes(router& r, const api_context& ctx);
 void add_response_routes(router& r, const api_context& ctx);
 void add_conversation_routes(router& r, const api_context& ctx);
+void add_key_routes(router& r, const api_context& ctx);
+void add_usage_routes(router& r, const api_context& ctx);
+void add_observability_routes(router& r, const api_context& ctx);
 
 }  // namespace troupe::http

@@ -15,6 +15,11 @@ void require_json_body(const exchange& x, const api_context& ctx) {
                                          std::string(ct->data(), ct->size()) + "'");
 }
 
+std::optional<std::string> owner_scope(const exchange& x) {
+  if (x.who.admin()) return std::nullopt;
+  return x.who.user_id();
+}
+
 void send_json(const exchange& x, int status, std::string body) {
   x.sink->send(status, std::move(body));
 }

@@ -5,7 +5,12 @@
 namespace troupe::http {
 
 void connection_watch::state_changed(const restinio::connection_state::notice_t& notice) noexcept {
+  if (restinio::holds_alternative<restinio::connection_state::accepted_t>(notice.cause())) {
+    open_count_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   if (!restinio::holds_alternative<restinio::connection_state::closed_t>(notice.cause())) return;
+  open_count_.fetch_sub(1, std::memory_order_relaxed);
   std::vector<std::weak_ptr<http_sink>> sinks;
   {
     std::lock_guard<std::mutex> g{mu_};

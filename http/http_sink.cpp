@@ -50,10 +50,11 @@ http_sink::~http_sink() {
     return;
   }
   if (!finish_locked(500)) return;
-  req_->create_response(status_line(500))
-      .append_header(restinio::http_field::content_type, "application/json")
-      .set_body(domain::encode_error(domain::internal_error("the request was dropped")))
-      .done();
+  auto r = req_->create_response(status_line(500));
+  r.append_header(restinio::http_field::content_type, "application/json");
+  add_extra_headers(r);
+  r.set_body(domain::encode_error(domain::internal_error("the request was dropped")));
+  r.done();
 }
 
 std::shared_ptr<http_sink> make_sink(const restinio::request_handle_t& req,
@@ -66,10 +67,32 @@ void http_sink::set_session(const std::string& id) {
   session_ = id;
 }
 
+void http_sink::add_header(std::string name, std::string value) {
+  std::lock_guard<std::recursive_mutex> guard{mu_};
+  extra_.emplace_back(std::move(name), std::move(value));
+}
+
+void http_sink::set_request_id(std::string id) {
+  std::lock_guard<std::recursive_mutex> guard{mu_};
+  extra_.emplace_back("X-Request-Id", id);
+  request_id_ = std::move(id);
+}
+
+std::string http_sink::request_id() const {
+  std::lock_guard<std::recursive_mutex> guard{mu_};
+  return request_id_;
+}
+
+void http_sink::on_finish(std::function<void(int)> hook) {
+  std::lock_guard<std::recursive_mutex> guard{mu_};
+  finish_hook_ = std::move(hook);
+}
+
 bool http_sink::finish_locked(int status) {
   if (finished_) return false;
   finished_ = true;
   log_access(status);
+  if (finish_hook_) finish_hook_(status);
   inflight_->n.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
@@ -79,8 +102,9 @@ void http_sink::log_access(int status) {
                 std::chrono::steady_clock::now() - start_)
                 .count();
   auto& h = req_->header();
-  spdlog::info("{} {} {} {:.3f}ms session={}", h.method().c_str(), h.path(), status, us / 1000.0,
-               session_.empty() ? "-" : session_);
+  spdlog::info("{} {} {} {:.3f}ms session={} request_id={}", h.method().c_str(), h.path(), status,
+               us / 1000.0, session_.empty() ? "-" : session_,
+               request_id_.empty() ? "-" : request_id_);
 }
 
 restinio::write_status_cb_t http_sink::watch_write() {
@@ -98,6 +122,7 @@ void http_sink::send_with_headers(int status, std::string json_body, const heade
   if (stream_ || !finish_locked(status)) return;
   auto r = req_->create_response(status_line(status));
   r.append_header(restinio::http_field::content_type, "application/json");
+  add_extra_headers(r);
   for (auto& [k, v] : headers) r.append_header(k, v);
   r.set_body(std::move(json_body));
   r.done(watch_write());
@@ -106,7 +131,19 @@ void http_sink::send_with_headers(int status, std::string json_body, const heade
 void http_sink::send_empty(int status) {
   std::lock_guard<std::recursive_mutex> guard{mu_};
   if (stream_ || !finish_locked(status)) return;
-  req_->create_response(status_line(status)).done(watch_write());
+  auto r = req_->create_response(status_line(status));
+  add_extra_headers(r);
+  r.done(watch_write());
+}
+
+void http_sink::send_text(int status, const char* content_type, std::string body) {
+  std::lock_guard<std::recursive_mutex> guard{mu_};
+  if (stream_ || !finish_locked(status)) return;
+  auto r = req_->create_response(status_line(status));
+  r.append_header(restinio::http_field::content_type, content_type);
+  add_extra_headers(r);
+  r.set_body(std::move(body));
+  r.done(watch_write());
 }
 
 void http_sink::open_stream_locked() {
@@ -115,6 +152,7 @@ void http_sink::open_stream_locked() {
   stream_->append_header(restinio::http_field::content_type, "text/event-stream")
       .append_header(restinio::http_field::cache_control, "no-cache")
       .append_header("X-Accel-Buffering", "no");
+  add_extra_headers(*stream_);
 }
 
 void http_sink::stream(std::string events) {

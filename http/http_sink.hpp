@@ -5,6 +5,7 @@
 // client that went away from a failed write.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,6 +43,17 @@ class http_sink final : public actors::reply_sink,
 
   void send_with_headers(int status, std::string json_body, const header_list& headers) override;
 
+  // Headers every response to this request carries (CORS, rate limits);
+  // added before the reply can be sent.
+  void add_header(std::string name, std::string value);
+  // X-Request-Id: on the response and in the access log line.
+  void set_request_id(std::string id);
+  std::string request_id() const override;
+  // Runs once, when the reply is complete, with its status.
+  void on_finish(std::function<void(int)> hook);
+  // A whole reply that is not JSON (the Prometheus text format).
+  void send_text(int status, const char* content_type, std::string body);
+
  private:
   using stream_builder = restinio::response_builder_t<restinio::chunked_output_t>;
 
@@ -51,15 +63,22 @@ class http_sink final : public actors::reply_sink,
   void log_access(int status);
   restinio::write_status_cb_t watch_write();
   restinio::write_status_cb_t after_flush();
+  template <class Builder>
+  void add_extra_headers(Builder& b) const {
+    for (auto& [k, v] : extra_) b.append_header(k, v);
+  }
 
   // Recursive: RESTinio may run a write callback inline when called on the
   // connection's own strand.
-  std::recursive_mutex mu_;
+  mutable std::recursive_mutex mu_;
   restinio::request_handle_t req_;
   std::shared_ptr<inflight_counter> inflight_;
   std::chrono::steady_clock::time_point start_;
   std::optional<stream_builder> stream_;
   std::string session_;
+  std::string request_id_;
+  header_list extra_;
+  std::function<void(int)> finish_hook_;
   bool finished_ = false;
   bool flush_pending_ = false;  // a stream write is on the wire
   bool unflushed_ = false;      // chunks appended while it was

@@ -25,7 +25,7 @@ std::vector<std::string_view> split(std::string_view path) {
 }  // namespace
 
 void router::add(restinio::http_method_id_t method, std::string_view pattern, route_handler h) {
-  route r{{}, method, std::move(h)};
+  route r{std::string(pattern), {}, method, std::move(h)};
   for (auto s : split(pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
@@ -51,6 +51,7 @@ router::match_result router::match(restinio::http_method_id_t method,
       }
     }
     if (!ok) continue;
+    out.pattern = &r.pattern;
     if (r.method == method) {
       out.handler = &r.handler;
       out.params = std::move(params);
@@ -60,6 +61,12 @@ router::match_result router::match(restinio::http_method_id_t method,
     if (out.allow.find(name) == std::string::npos)
       out.allow += (out.allow.empty() ? "" : ", ") + name;
   }
+  return out;
+}
+
+std::vector<router::route_info> router::routes() const {
+  std::vector<route_info> out;
+  for (auto& r : routes_) out.push_back({r.method.c_str(), r.pattern});
   return out;
 }
 

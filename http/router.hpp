@@ -9,6 +9,7 @@
 
 #include <restinio/all.hpp>
 
+#include "http/caller.hpp"
 #include "http/http_sink.hpp"
 
 namespace troupe::http {
@@ -21,6 +22,7 @@ struct exchange {
   const restinio::request_handle_t& req;
   const std::vector<std::string>& params;
   const std::shared_ptr<http_sink>& sink;
+  const caller& who;  // whose request it is (see http/auth)
 };
 using route_handler = std::function<void(const exchange&)>;
 
@@ -32,11 +34,20 @@ class router {
     const route_handler* handler = nullptr;  // set when path and method match
     route_params params;
     std::string allow;  // path known, method not: the methods it takes
+    const std::string* pattern = nullptr;  // the matched route, e.g. "/v1/agents/:id"
   };
   match_result match(restinio::http_method_id_t method, std::string_view path) const;
 
+  struct route_info {
+    std::string method;   // "GET"
+    std::string pattern;  // "/v1/agents/:id"
+  };
+  // Every route, in the order added (the OpenAPI test checks them all).
+  std::vector<route_info> routes() const;
+
  private:
   struct route {
+    std::string pattern;
     std::vector<std::string> segments;  // ":name" matches any one segment
     restinio::http_method_id_t method;
     route_handler handler;

@@ -1,4 +1,5 @@
 // /v1/agents and /v1/models (an agent is a model to OpenAI clients).
+#include <algorithm>
 #include <limits>
 
 #include "domain/agents/agent_codec.hpp"
@@ -26,9 +27,19 @@ auto reply_agent(std::shared_ptr<http_sink> sink) {
   return [sink](const actors::agent_reply& r) { sink->send(200, domain::encode_agent(r.agent)); };
 }
 
+// A key limited to some agents sees only those: the others are absent to it.
+std::vector<domain::agent_config> visible(const caller& who, std::vector<domain::agent_config> all) {
+  if (who.admin() || who.key()->agents.empty()) return all;
+  all.erase(std::remove_if(all.begin(), all.end(),
+                           [&](const domain::agent_config& a) { return !who.may_use_agent(a.id); }),
+            all.end());
+  return all;
+}
+
 // GET of one agent, as an agent or as a model: 200 with `encode(agent)`, or `missing`.
 template <class Encode>
 void get_one(const api_context& ctx, const exchange& x, Encode encode, domain::api_error missing) {
+  if (!x.who.may_use_agent(x.params[0])) throw missing;
   auto sink = x.sink;
   ask(ctx, ctx.rt.agents, actors::get_agent{x.params[0]}, sink,
       [sink, encode, missing](const actors::found_agent& f) {
@@ -57,8 +68,9 @@ void add_agent_routes(router& r, const api_context& ctx) {
     aq.limit = q.limit("limit", aq.limit);
     aq.offset = q.offset("offset");
     auto sink = x.sink;
-    ask(ctx, ctx.rt.agents, actors::list_agents{aq}, sink, [sink](const actors::agent_list& l) {
-      sink->send(200, domain::encode_agent_list(l.agents));
+    auto who = x.who;
+    ask(ctx, ctx.rt.agents, actors::list_agents{aq}, sink, [sink, who](const actors::agent_list& l) {
+      sink->send(200, domain::encode_agent_list(visible(who, l.agents)));
     });
   });
 
@@ -91,8 +103,9 @@ void add_agent_routes(router& r, const api_context& ctx) {
     domain::agent_query all;
     all.limit = std::numeric_limits<std::int64_t>::max();
     auto sink = x.sink;
-    ask(ctx, ctx.rt.agents, actors::list_agents{all}, sink, [sink](const actors::agent_list& l) {
-      sink->send(200, domain::encode_model_list(l.agents));
+    auto who = x.who;
+    ask(ctx, ctx.rt.agents, actors::list_agents{all}, sink, [sink, who](const actors::agent_list& l) {
+      sink->send(200, domain::encode_model_list(visible(who, l.agents)));
     });
   });
 

@@ -4,18 +4,22 @@
 #include "domain/chat/history.hpp"
 #include "domain/openai/completion_request.hpp"
 #include "http/api_context.hpp"
+#include "http/turn_accounting.hpp"
 
 namespace troupe::http {
 
 void add_chat_routes(router& r, const api_context& ctx) {
   r.add(restinio::http_method_post(), "/v1/chat/completions", [&ctx](const exchange& x) {
     require_json_body(x, ctx);
-    auto req = std::make_shared<const domain::completion_request>(
-        domain::parse_completion_request(x.req->body()));
+    auto parsed = domain::parse_completion_request(x.req->body());
+    speak_as(x.who, parsed);
+    auto accounting = admit_turn(ctx, x.who, *x.sink, parsed);  // the last that may refuse
+    auto req = std::make_shared<const domain::completion_request>(std::move(parsed));
     ctx.connections->watch(x.req->connection_id(), x.sink);  // cancels upstream if it closes
     auto meta = domain::make_completion_meta(req->model, req->session_id, req->user_id);
     meta.legacy_functions = req->legacy_functions;
     auto reply = actors::chat_turn_reply(x.sink, std::move(meta), req->stream, req->include_usage);
+    reply->observe(std::move(accounting));
     actors::chat_turn turn;
     turn.request = req;
     turn.reply = std::move(reply);

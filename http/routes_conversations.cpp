@@ -34,12 +34,16 @@ actors::session_edit additions(const std::string& id, domain::message_list items
   return e;
 }
 
+bool visible(const std::optional<domain::session_info>& s, const std::optional<std::string>& owner) {
+  return s && (!owner || s->user_id == *owner);
+}
+
 // Answers with the conversation as it is now.
 void send_conversation(const api_context& ctx, const std::string& id,
-                       std::shared_ptr<http_sink> sink) {
+                       std::optional<std::string> owner, std::shared_ptr<http_sink> sink) {
   ask(ctx, loader_of(ctx), actors::get_session_row{id}, sink,
-      [sink, id](const actors::session_row& s) {
-        if (!s.session) return actors::send_error(*sink, conversation_not_found(id));
+      [sink, id, owner](const actors::session_row& s) {
+        if (!visible(s.session, owner)) return actors::send_error(*sink, conversation_not_found(id));
         sink->send(200, domain::encode_conversation(*s.session));
       });
 }
@@ -51,6 +55,12 @@ void add_conversation_routes(router& r, const api_context& ctx) {
   r.add(http_method_post(), "/v1/conversations", [&ctx](const exchange& x) {
     require_json_body(x, ctx);
     auto c = domain::parse_conversation_create(x.req->body());
+    if (!x.who.admin()) {  // a user key creates its user's conversations
+      if (!c.user_id.empty() && c.user_id != x.who.user_id())
+        throw domain::forbidden("metadata.user_id names another user than the key's",
+                                "metadata.user_id");
+      c.user_id = x.who.user_id();
+    }
     auto now = domain::now_ms();
     actors::store_turn t;
     t.info = domain::new_session_info(domain::new_id("conv_"), "", c.user_id, now);
@@ -70,7 +80,7 @@ void add_conversation_routes(router& r, const api_context& ctx) {
   });
 
   r.add(http_method_get(), "/v1/conversations/:id", [&ctx](const exchange& x) {
-    send_conversation(ctx, x.params[0], x.sink);
+    send_conversation(ctx, x.params[0], owner_scope(x), x.sink);
   });
 
   r.add(http_method_post(), "/v1/conversations/:id", [&ctx](const exchange& x) {
@@ -78,17 +88,22 @@ void add_conversation_routes(router& r, const api_context& ctx) {
     auto metadata = domain::parse_conversation_update(x.req->body());
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::set_session_metadata{id, metadata}, sink,
-        [&ctx, sink, id](const actors::deleted& d) {
-          if (!d.existed) return actors::send_error(*sink, conversation_not_found(id));
-          send_conversation(ctx, id, sink);
+    auto owner = owner_scope(x);
+    ask(ctx, loader_of(ctx), actors::get_session_row{id}, sink,
+        [&ctx, sink, id, owner, metadata](const actors::session_row& s) {
+          if (!visible(s.session, owner)) return actors::send_error(*sink, conversation_not_found(id));
+          ask(ctx, ctx.rt.sessions, actors::set_session_metadata{id, metadata}, sink,
+              [&ctx, sink, id, owner](const actors::deleted& d) {
+                if (!d.existed) return actors::send_error(*sink, conversation_not_found(id));
+                send_conversation(ctx, id, owner, sink);
+              });
         });
   });
 
   r.add(http_method_delete(), "/v1/conversations/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::delete_session{id}, sink,
+    ask(ctx, ctx.rt.sessions, actors::delete_session{id, owner_scope(x)}, sink,
         [sink, id](const actors::deleted& d) {
           if (!d.existed) return actors::send_error(*sink, conversation_not_found(id));
           sink->send(200, domain::encode_conversation_deleted(id));
@@ -100,9 +115,10 @@ void add_conversation_routes(router& r, const api_context& ctx) {
     auto page = domain::parse_item_page(q.text("after"), q.text("limit"), q.text("order"));
     auto sink = x.sink;
     auto id = x.params[0];
+    auto owner = owner_scope(x);
     ask(ctx, loader_of(ctx), actors::get_items{id}, sink,
-        [sink, id, page](const actors::item_list& l) {
-          if (!l.session) return actors::send_error(*sink, conversation_not_found(id));
+        [sink, id, page, owner](const actors::item_list& l) {
+          if (!visible(l.session, owner)) return actors::send_error(*sink, conversation_not_found(id));
           try {
             sink->send(200, domain::encode_item_page(domain::item_jsons(l.items), page));
           } catch (const domain::api_error& e) {
@@ -114,6 +130,7 @@ void add_conversation_routes(router& r, const api_context& ctx) {
   r.add(http_method_post(), "/v1/conversations/:id/items", [&ctx](const exchange& x) {
     require_json_body(x, ctx);
     auto edit = additions(x.params[0], domain::parse_conversation_items(x.req->body()));
+    edit.user_id = owner_scope(x).value_or("");
     std::vector<domain::stored_item> added;
     for (std::size_t i = 0; i < edit.add.size(); ++i) added.push_back({edit.item_ids[i], edit.add[i]});
     auto sink = x.sink;
@@ -132,9 +149,10 @@ void add_conversation_routes(router& r, const api_context& ctx) {
     auto sink = x.sink;
     auto id = x.params[0];
     auto item = x.params[1];
+    auto owner = owner_scope(x);
     ask(ctx, loader_of(ctx), actors::get_items{id}, sink,
-        [sink, id, item](const actors::item_list& l) {
-          if (!l.session) return actors::send_error(*sink, conversation_not_found(id));
+        [sink, id, item, owner](const actors::item_list& l) {
+          if (!visible(l.session, owner)) return actors::send_error(*sink, conversation_not_found(id));
           for (auto& json : domain::item_jsons(l.items))
             if (domain::item_id_of(json) == item) return sink->send(200, json);
           actors::send_error(*sink, item_not_found(item));
@@ -145,6 +163,7 @@ void add_conversation_routes(router& r, const api_context& ctx) {
     actors::session_edit edit;
     edit.session_id = x.params[0];
     edit.remove_item = x.params[1];
+    edit.user_id = owner_scope(x).value_or("");
     auto sink = x.sink;
     auto id = x.params[0];
     auto item = x.params[1];

@@ -8,6 +8,7 @@
 #include "domain/openai/responses_request.hpp"
 #include "http/api_context.hpp"
 #include "http/query.hpp"
+#include "http/turn_accounting.hpp"
 
 namespace troupe::http {
 
@@ -32,6 +33,10 @@ std::vector<std::string> split_items(const std::string& array) {
   return out;
 }
 
+bool visible(const actors::response_found& f, const std::optional<std::string>& owner) {
+  return f.response && (!owner || f.response->user_id == *owner);
+}
+
 }  // namespace
 
 void add_response_routes(router& r, const api_context& ctx) {
@@ -39,10 +44,13 @@ void add_response_routes(router& r, const api_context& ctx) {
   r.add(http_method_post(), "/v1/responses", [&ctx](const exchange& x) {
     require_json_body(x, ctx);
     auto req = domain::parse_responses_request(x.req->body());
+    speak_as(x.who, req.chat);
+    auto accounting = admit_turn(ctx, x.who, *x.sink, req.chat);  // the last that may refuse
     ctx.connections->watch(x.req->connection_id(), x.sink);  // cancels upstream if it closes
     bool stream = req.chat.stream;
     auto reply = std::make_shared<actors::turn_reply>(
         x.sink, domain::responses_reply_encoder(req.spec), req.chat.session_id, stream, false);
+    reply->observe(std::move(accounting));
     actors::response_turn_deps deps{loader_of(ctx), ctx.rt.sessions, ctx.rt.scheduler};
     actors::start_response_turn(ctx.sys, deps, std::move(req), std::move(reply));
   });
@@ -50,9 +58,10 @@ void add_response_routes(router& r, const api_context& ctx) {
   r.add(http_method_get(), "/v1/responses/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
+    auto owner = owner_scope(x);
     ask(ctx, loader_of(ctx), actors::find_response{id}, sink,
-        [sink, id](const actors::response_found& f) {
-          if (!f.response) return actors::send_error(*sink, response_not_found(id));
+        [sink, id, owner](const actors::response_found& f) {
+          if (!visible(f, owner)) return actors::send_error(*sink, response_not_found(id));
           sink->send(200, f.response->body);
         });
   });
@@ -62,9 +71,10 @@ void add_response_routes(router& r, const api_context& ctx) {
     auto page = domain::parse_item_page(q.text("after"), q.text("limit"), q.text("order"));
     auto sink = x.sink;
     auto id = x.params[0];
+    auto owner = owner_scope(x);
     ask(ctx, loader_of(ctx), actors::find_response{id}, sink,
-        [sink, id, page](const actors::response_found& f) {
-          if (!f.response) return actors::send_error(*sink, response_not_found(id));
+        [sink, id, page, owner](const actors::response_found& f) {
+          if (!visible(f, owner)) return actors::send_error(*sink, response_not_found(id));
           try {
             sink->send(200, domain::encode_item_page(split_items(f.response->input_items), page));
           } catch (const domain::api_error& e) {
@@ -76,8 +86,13 @@ void add_response_routes(router& r, const api_context& ctx) {
   r.add(http_method_delete(), "/v1/responses/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::delete_response{id}, sink,
-        [sink, id](const actors::deleted& d) {
+    auto owner = owner_scope(x);
+    // Looked up first: another user's response is not there to delete.
+    ask(ctx, loader_of(ctx), actors::find_response{id}, sink,
+        [&ctx, sink, id, owner](const actors::response_found& f) {
+          if (!visible(f, owner)) return actors::send_error(*sink, response_not_found(id));
+          ask(ctx, ctx.rt.sessions, actors::delete_response{id}, sink,
+              [sink, id](const actors::deleted& d) {
           if (!d.existed) return actors::send_error(*sink, response_not_found(id));
           domain::json_out out;
           out.w.StartObject();
@@ -89,6 +104,7 @@ void add_response_routes(router& r, const api_context& ctx) {
           out.w.Bool(true);
           out.w.EndObject();
           sink->send(200, out.str());
+        });
         });
   });
 }

@@ -9,6 +9,7 @@ namespace {
 domain::api_error session_not_found(const std::string& id) {
   return domain::not_found("session '" + id + "' not found", "session_not_found");
 }
+
 }  // namespace
 
 void add_session_routes(router& r, const api_context& ctx) {
@@ -21,6 +22,12 @@ void add_session_routes(router& r, const api_context& ctx) {
     sq.limit = q.limit("limit", sq.limit);
     sq.offset = q.offset("offset");
     auto sink = x.sink;
+    if (auto owner = owner_scope(x)) {
+      // Another user's sessions do not exist for this key.
+      if (!sq.user_id.empty() && sq.user_id != *owner)
+        return sink->send(200, domain::encode_session_list({}));
+      sq.user_id = *owner;
+    }
     ask(ctx, ctx.rt.sessions, actors::list_sessions{sq}, sink,
         [sink](const actors::session_list& l) {
           sink->send(200, domain::encode_session_list(l.sessions));
@@ -30,7 +37,7 @@ void add_session_routes(router& r, const api_context& ctx) {
   r.add(http_method_get(), "/v1/sessions/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::get_session{id}, sink,
+    ask(ctx, ctx.rt.sessions, actors::get_session{id, owner_scope(x)}, sink,
         [sink, id](const actors::session_detail& d) {
           if (!d.info) return actors::send_error(*sink, session_not_found(id));
           sink->send(200, domain::encode_session_detail(*d.info, d.messages));
@@ -40,7 +47,7 @@ void add_session_routes(router& r, const api_context& ctx) {
   r.add(http_method_delete(), "/v1/sessions/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::delete_session{id}, sink,
+    ask(ctx, ctx.rt.sessions, actors::delete_session{id, owner_scope(x)}, sink,
         [sink, id](const actors::deleted& d) {
           if (!d.existed) return actors::send_error(*sink, session_not_found(id));
           sink->send_empty(204);

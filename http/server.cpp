@@ -6,24 +6,14 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/service/http_rules.hpp"
+#include "http/auth.hpp"
+#include "http/cors.hpp"
 
 namespace troupe::http {
 
 namespace {
 
 using server_t = restinio::http_server_t<server_traits>;
-
-bool authorized(const restinio::request_handle_t& req, const std::string& token) {
-  if (token.empty()) return true;
-  auto& h = req->header();
-  if (auto t = h.opt_value_of("X-Runtime-Token"))
-    return domain::constant_time_equal(std::string_view(t->data(), t->size()), token);
-  if (auto a = h.opt_value_of(restinio::http_field::authorization)) {
-    if (auto t = domain::bearer_credentials(std::string_view(a->data(), a->size())))
-      return domain::constant_time_equal(*t, token);
-  }
-  return false;
-}
 
 // Judged on the path as the router sees it ("//v1/x" routes as "/v1/x").
 bool is_api_path(std::string_view path) {
@@ -40,19 +30,32 @@ class dispatcher {
     add_session_routes(router_, ctx);
     add_response_routes(router_, ctx);
     add_conversation_routes(router_, ctx);
+    add_key_routes(router_, ctx);
+    add_usage_routes(router_, ctx);
+    add_observability_routes(router_, ctx);
   }
+
+  const router& routes() const { return router_; }
 
   restinio::request_handling_status_t operator()(restinio::request_handle_t req) const {
     auto sink = make_sink(req, ctx_.inflight);
+    sink->set_request_id(request_id_of(req));
     try {
       auto& h = req->header();
       auto path = h.path();
-      if (is_api_path(path) && !authorized(req, ctx_.opts.token))
-        throw domain::unauthorized("missing or invalid API token: send 'Authorization: Bearer "
-                                   "<token>' or 'X-Runtime-Token: <token>'");
       auto m = router_.match(h.method(), path);
+      std::string method = h.method().c_str();
+      sink->on_finish([metrics = ctx_.metrics, method,
+                       route = m.pattern ? *m.pattern : std::string("unmatched")](int status) {
+        metrics->request_done(method, route, status);
+      });
+      add_cors_headers(req, *sink, ctx_.opts.cors_origins);
+      if (answer_preflight(req, m, *sink, ctx_.opts.cors_origins)) return restinio::request_accepted();
+      caller who;
+      if (is_api_path(path)) who = authenticate(req, ctx_);
       if (m.handler) {
-        (*m.handler)(exchange{req, m.params, sink});
+        check_access(who, method, *m.pattern);
+        (*m.handler)(exchange{req, m.params, sink, who});
       } else if (!m.allow.empty()) {
         auto e = domain::method_not_allowed(std::string(h.method().c_str()) + " is not allowed on " +
                                             std::string(path) + "; allowed: " + m.allow);
@@ -64,7 +67,7 @@ class dispatcher {
     } catch (const domain::api_error& e) {
       actors::send_error(*sink, e);
     } catch (const std::exception& e) {
-      spdlog::error("handler failed: {}", e.what());
+      spdlog::error("handler failed: {} request_id={}", e.what(), sink->request_id());
       actors::send_error(*sink, domain::internal_error(e.what()));
     }
     return restinio::request_accepted();
@@ -129,6 +132,8 @@ class shutdown_sequence {
 };
 
 }  // namespace
+
+std::vector<router::route_info> api_routes(api_context& ctx) { return dispatcher{ctx}.routes().routes(); }
 
 int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
   auto& o = ctx.opts;

@@ -9,4 +9,7 @@ namespace troupe::http {
 // and a reply written after the server stopped is queued there and dropped.
 int run_server(api_context& ctx, restinio::asio_ns::io_context& io);
 
+// Every route the server answers (--print-routes; the OpenAPI test checks them).
+std::vector<router::route_info> api_routes(api_context& ctx);
+
 }  // namespace troupe::http

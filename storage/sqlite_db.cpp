@@ -73,6 +73,26 @@ const char* const migrations[] = {
     "  item_id TEXT PRIMARY KEY,"
     "  session_id TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX response_items_by_session ON response_items(session_id);",
+    // 4: user API keys (the SHA-256 of the secret, never the secret; `body`
+    // holds the key's JSON with its limits) and usage summed per UTC day.
+    "CREATE TABLE api_keys ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  hash TEXT NOT NULL UNIQUE,"
+    "  user_id TEXT NOT NULL,"
+    "  body TEXT NOT NULL);"
+    "CREATE INDEX api_keys_by_user ON api_keys(user_id, seq);"
+    "CREATE TABLE usage_daily ("
+    "  day TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL,"
+    "  agent_id TEXT NOT NULL,"
+    "  requests INTEGER NOT NULL,"
+    "  prompt_tokens INTEGER NOT NULL,"
+    "  completion_tokens INTEGER NOT NULL,"
+    "  PRIMARY KEY (day, user_id, key_id, agent_id)) WITHOUT ROWID;"
+    "CREATE INDEX usage_by_user ON usage_daily(user_id, day);"
+    "CREATE INDEX usage_by_key ON usage_daily(key_id, day);",
 };
 constexpr int known_version = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
 
@@ -169,6 +189,8 @@ sqlite_query sqlite_db::prepare(const char* sql) {
 }
 
 std::int64_t sqlite_db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+
+std::int64_t sqlite_db::changes() const { return sqlite3_changes(db_); }
 
 bool sqlite_db::has_schema_table() {
   return prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version';")

@@ -81,6 +81,8 @@ class sqlite_db {
   sqlite_query prepare(const char* sql);
   std::int64_t last_insert_id() const;
   sqlite3* handle() const { return db_; }
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  std::int64_t changes() const;
   const std::string& path() const { return path_; }
 
   // Throws unless the file holds a troupe schema this build can read

@@ -4,7 +4,9 @@
 #include <string>
 
 #include "storage/agent_store.hpp"
+#include "storage/key_store.hpp"
 #include "storage/session_store.hpp"
+#include "storage/usage_store.hpp"
 
 namespace troupe::storage {
 
@@ -14,6 +16,8 @@ struct backends {
   // Another connection to the same sessions, for reads only (nullptr when the
   // backend cannot be read from two threads: memory).
   std::unique_ptr<session_store> session_reads;
+  std::unique_ptr<key_store> keys;
+  std::unique_ptr<usage_store> usage;
 };
 
 // Throws storage_error for an unknown or unusable spec.

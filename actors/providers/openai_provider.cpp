@@ -60,6 +60,12 @@ std::chrono::milliseconds timeout_of(const domain::provider_config& cfg) {
 
 bool streaming(const llm_call& c) { return c.reply && c.reply->streaming(); }
 
+// For log lines about the call: which HTTP request it serves.
+std::string request_id_of(const llm_call& c) {
+  auto id = c.reply ? c.reply->request_id() : std::string();
+  return id.empty() ? "-" : id;
+}
+
 // The turn no longer needs an answer: its client left or it already ended.
 bool abandoned(const llm_call& c) {
   return c.reply && (c.reply->client_gone() || c.reply->finished());
@@ -87,8 +93,9 @@ void fail(self_ptr self, pending_call& p, const domain::upstream_outcome& o) {
   auto& st = self->state;
   if (!o.started && st.deps.fallback && o.failure != domain::upstream_failure::cancelled &&
       !domain::client_fault(o)) {
-    spdlog::info("provider {} failed ({}), falling back to {}", st.cfg.name, o.message,
-                 st.cfg.fallback);
+    spdlog::info("provider {} failed ({}), falling back to {} request_id={}", st.cfg.name,
+                 o.message, st.cfg.fallback, request_id_of(p.call));
+    st.deps.meter->fallback();
     p.rp.delegate(st.deps.fallback, std::move(p.call));
     return;
   }
@@ -112,7 +119,9 @@ void attempt_ended(self_ptr self, attempt_done& m) {
   // The upstream judged the client's request: the provider itself is fine.
   if (o.failure != domain::upstream_failure::cancelled && !domain::client_fault(o)) {
     st.deps.status->record_error(domain::client_error(o, st.cfg.name).message, now_ms);
-    spdlog::warn("provider {}: attempt {} failed: {}", st.cfg.name, p.retries + 1, o.message);
+    st.deps.meter->error();
+    spdlog::warn("provider {}: attempt {} failed: {} request_id={}", st.cfg.name, p.retries + 1,
+                 o.message, request_id_of(p.call));
   }
   if (domain::worth_retrying(o) && p.retries < st.cfg.retry.retries && !abandoned(p.call)) {
     auto delay = std::chrono::milliseconds(domain::backoff_ms(
@@ -120,6 +129,7 @@ void attempt_ended(self_ptr self, attempt_done& m) {
         std::uniform_real_distribution<double>(0.0, 1.0)(st.rng)));
     if (clock::now() + delay < p.deadline) {
       ++p.retries;
+      st.deps.meter->retry();
       self->delayed_send(self, delay, retry_call{m.call});
       return;
     }
@@ -144,6 +154,7 @@ caf::behavior openai_provider(caf::stateful_actor<openai_state>* self, domain::p
   return {
       [=](llm_call& call) -> caf::result<llm_result> {
         auto& st = self->state;
+        st.deps.meter->call();
         auto id = st.next_call++;
         pending_call p;
         domain::upstream_request_options opts{st.cfg.model, streaming(call),

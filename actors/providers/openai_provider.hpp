@@ -9,6 +9,7 @@
 #include "actors/messages.hpp"
 #include "actors/providers/curl_loop.hpp"
 #include "actors/component_status.hpp"
+#include "actors/telemetry.hpp"
 #include "domain/service/services_config.hpp"
 
 namespace troupe::actors {
@@ -17,6 +18,7 @@ struct openai_provider_deps {
   std::shared_ptr<curl_loop> io;
   std::shared_ptr<component_status> status;
   provider_actor fallback;  // null: none
+  std::shared_ptr<provider_telemetry> meter = std::make_shared<provider_telemetry>();
 };
 
 provider_actor spawn_openai_provider(caf::actor_system& sys, const domain::provider_config& cfg,

@@ -8,6 +8,7 @@
 #include "actors/messages.hpp"
 #include "actors/providers/curl_loop.hpp"
 #include "actors/component_status.hpp"
+#include "actors/telemetry.hpp"
 #include "domain/service/services_config.hpp"
 
 namespace troupe::actors {
@@ -28,7 +29,9 @@ struct provider_directory {
   const provider_entry* resolve(std::string_view llm_config_id) const;
 };
 
-std::shared_ptr<const provider_directory> spawn_providers(caf::actor_system& sys,
-                                                          const domain::services_config& cfg);
+// `telemetry` gets each provider's counters (null: counted nowhere).
+std::shared_ptr<const provider_directory> spawn_providers(
+    caf::actor_system& sys, const domain::services_config& cfg,
+    std::shared_ptr<telemetry> telemetry = nullptr);
 
 }  // namespace troupe::actors

@@ -56,12 +56,14 @@ llm_result result_of(domain::scripted_reply& plan, const std::string& provider) 
 }
 
 caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
-                            domain::provider_config cfg, std::shared_ptr<component_status> status) {
+                            domain::provider_config cfg, std::shared_ptr<component_status> status,
+                            std::shared_ptr<provider_telemetry> meter) {
   self->state.cfg = std::move(cfg);
   self->state.status = std::move(status);
   return {
       [=](const llm_call& call) -> caf::result<llm_result> {
         auto& st = self->state;
+        meter->call();
         auto plan = domain::plan_scripted_reply(st.cfg, call.prompt, call.params);
         bool streaming = call.reply && call.reply->streaming();
         if (st.cfg.first_token_ms <= 0 && st.cfg.token_interval_ms <= 0) {
@@ -105,9 +107,12 @@ caf::behavior test_provider(caf::stateful_actor<test_provider_state>* self,
 }  // namespace
 
 provider_actor spawn_test_provider(caf::actor_system& sys, const domain::provider_config& cfg,
-                                   std::shared_ptr<component_status> status) {
+                                   std::shared_ptr<component_status> status,
+                                   std::shared_ptr<provider_telemetry> meter) {
+  if (!meter) meter = std::make_shared<provider_telemetry>();
   // Dynamically typed inside (it sends itself ticks), typed to its users.
-  return caf::actor_cast<provider_actor>(sys.spawn(test_provider, cfg, std::move(status)));
+  return caf::actor_cast<provider_actor>(
+      sys.spawn(test_provider, cfg, std::move(status), std::move(meter)));
 }
 
 }  // namespace troupe::actors

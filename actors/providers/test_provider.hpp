@@ -5,11 +5,13 @@
 // upstream's latency for benchmarks.
 #include "actors/component_status.hpp"
 #include "actors/messages.hpp"
+#include "actors/telemetry.hpp"
 #include "domain/service/services_config.hpp"
 
 namespace troupe::actors {
 
 provider_actor spawn_test_provider(caf::actor_system& sys, const domain::provider_config& cfg,
-                                   std::shared_ptr<component_status> status);
+                                   std::shared_ptr<component_status> status,
+                                   std::shared_ptr<provider_telemetry> meter = nullptr);
 
 }  // namespace troupe::actors

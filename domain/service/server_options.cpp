@@ -43,6 +43,17 @@ parse_outcome parse_server_options(int argc, char** argv) {
   app.add_option("--log-level", o.log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_option("--log-format", o.log_format, "text, or json (one JSON object per line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--metrics-token", o.metrics_token,
+                 "Bearer token for GET /metrics (also env TROUPE_METRICS_TOKEN); without one, "
+                 "/metrics answers loopback clients only")
+      ->envname("TROUPE_METRICS_TOKEN");
+  app.add_option("--cors-origins", o.cors_origins,
+                 "Origins browsers may call from, comma-separated (* for any); none by default")
+      ->delimiter(',');
+  app.add_flag("--print-routes", o.print_routes, "Print the HTTP routes (method and path) and exit");
   app.add_option("--drain-s", o.drain_s, "Seconds in-flight turns may take after SIGTERM")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

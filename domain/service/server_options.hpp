@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace troupe::domain {
 
@@ -15,6 +16,10 @@ struct server_options {
   std::string storage = "memory";
   std::string agents;  // seed file: agents created at start-up when absent
   std::string log_level = "info";
+  std::string log_format = "text";  // or json: one object per line
+  std::string metrics_token;        // empty: /metrics for loopback clients only
+  std::vector<std::string> cors_origins;  // empty: no CORS
+  bool print_routes = false;        // print the HTTP routes and exit
   double drain_s = 10;
   double turn_timeout_s = 120;
   double session_idle_s = 300;

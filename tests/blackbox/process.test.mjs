@@ -356,7 +356,7 @@ describe('access log', () => {
     const lines = accessLines(s.stderrText());
     const re = (method, path, status, session) =>
       new RegExp(
-        `^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z? info ${method} ${path.replace(/[/.]/g, '\\$&')} ${status} \\d+(\\.\\d+)?ms session=${session}$`,
+        `^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z? info ${method} ${path.replace(/[/.]/g, '\\$&')} ${status} \\d+(\\.\\d+)?ms session=${session} request_id=req-[0-9a-f]{24}$`,
       );
     const count = (rx) => lines.filter((l) => rx.test(l)).length;
     assert.equal(count(re('POST', '/v1/chat/completions', 200, sid)), 2, lines.join('\n'));
@@ -372,7 +372,7 @@ describe('access log', () => {
     await s.req('POST', '/v1/chat/completions', { body: 'x'.repeat((1 << 20) + 10) });
     assert.equal((await s.stop()).code, 0);
     const lines = accessLines(s.stderrText());
-    assert.ok(lines.some((l) => / GET \/v1\/health 401 .*session=-$/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => / GET \/v1\/health 401 .*session=- request_id=\S+$/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => / POST \/v1\/chat\/completions 400 /.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => / POST \/v1\/chat\/completions 413 /.test(l)), lines.join('\n'));
   });

@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(sqlite_migrations_are_recorded_and_newer_databases_refused)
   storage::open_storage("sqlite:" + path);  // a second start migrates nothing
   {
     storage::sqlite_db db{path};
-    BOOST_TEST(db.schema_version() == 3);
+    BOOST_TEST(db.schema_version() == 4);
     db.exec("INSERT INTO schema_version (version) VALUES (99);");
   }
   BOOST_CHECK_THROW(storage::open_storage("sqlite:" + path), storage::storage_error);

@@ -1,0 +1,21 @@
+#pragma once
+// Daily usage sums per user, key and agent. Only the usage repository actor
+// calls this (and the start-up that seeds budgets).
+#include <vector>
+
+#include "domain/keys/usage.hpp"
+#include "storage/agent_store.hpp"
+
+namespace troupe::storage {
+
+class usage_store {
+ public:
+  virtual ~usage_store() = default;
+  virtual bool blocks() const { return true; }
+  // Adds the entries to the stored sums, in one durable commit.
+  virtual void add(const std::vector<domain::usage_entry>& entries) = 0;
+  // Sums of the matching rows per the query's group, groups ascending.
+  virtual std::vector<domain::usage_total> query(const domain::usage_query& q) const = 0;
+};
+
+}  // namespace troupe::storage
