@@ -86,7 +86,12 @@ void route(self_ptr self, chat_turn turn, const agent_actor& agent) {
       .then(
           [=](turn_done d) {
             if (d.ok) ++self->state.completions;
-            if (d.agent_failed) forget_agent(self, req_model, agent);
+            if (d.agent_failed) {
+              // Also stopped: should it still run (the failure was its
+              // provider's), nothing may outlive the scheduler's bookkeeping.
+              forget_agent(self, req_model, agent);
+              self->send_exit(agent, to_caf_error(domain::internal_error("the agent failed")));
+            }
             ended();
           },
           [=](caf::error& e) {

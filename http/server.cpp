@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/http_rules.hpp"
+#include "http/process_exit.hpp"
 
 namespace troupe::http {
 
@@ -82,11 +83,7 @@ class shutdown_sequence {
   void arm() {
     signals_.async_wait([this](const restinio::asio_ns::error_code& ec, int sig) {
       if (ec) return;
-      if (draining_) {  // a second signal: stop now
-        spdlog::warn("second signal, stopping without waiting");
-        io_.stop();
-        return;
-      }
+      if (draining_) exit_now(sig);
       draining_ = true;
       spdlog::info("signal {}: no longer accepting; draining up to {}s", sig, ctx_.opts.drain_s);
       server_.close_async([] {}, [](std::exception_ptr) {});
