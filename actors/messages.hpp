@@ -106,14 +106,15 @@ struct store_turn {
   domain::message_list messages;
 };
 struct stored {};
-struct get_session { std::string id; };
+// With `user_id`, another user's session reads as absent (no existence leak).
+struct get_session { std::string id; std::optional<std::string> user_id{}; };
 struct session_detail {
   std::optional<domain::session_info> info;
   domain::message_list messages;
 };
 struct list_sessions { domain::session_query query; };
 struct session_list { std::vector<domain::session_info> sessions; };
-struct delete_session { std::string id; };
+struct delete_session { std::string id; std::optional<std::string> user_id{}; };
 struct delete_agent_sessions { std::string agent_id; };
 struct count_sessions {};
 

@@ -24,6 +24,15 @@ struct session_repo_state {
 
 using self_ptr = session_repo_actor::stateful_pointer<session_repo_state>;
 
+// Whether a read or delete may see session `id`: always without a user,
+// else only its owner's (another user's session is as absent as none).
+bool owned_by(const storage::session_store& store, const std::string& id,
+              const std::optional<std::string>& user_id) {
+  if (!user_id) return true;
+  auto info = store.get(id);
+  return info && info->user_id == *user_id;
+}
+
 void commit(self_ptr self) {
   auto& st = self->state;
   st.commit_queued = false;
@@ -72,6 +81,7 @@ session_repo_actor::behavior_type session_repository(
       [=](commit_pending) { commit(self); },
       [=](const get_session& m) {
         return guarded<session_detail>(*self->state.health, [&] {
+          if (!owned_by(*self->state.store, m.id, m.user_id)) return session_detail{};
           auto d = self->state.store->dump(m.id);
           return d ? session_detail{std::move(d->info), std::move(d->messages)} : session_detail{};
         });
@@ -82,6 +92,7 @@ session_repo_actor::behavior_type session_repository(
       },
       [=](const delete_session& m) {
         return guarded<deleted>(*self->state.health, [&] {
+          if (!owned_by(*self->state.store, m.id, m.user_id)) return deleted{false};
           bool existed = self->state.store->remove(m.id);
           // A live session actor still holds the conversation: stop it too.
           if (self->state.scheduler) self->send(self->state.scheduler, session_removed{m.id});

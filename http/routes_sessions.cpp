@@ -30,7 +30,7 @@ void add_session_routes(router& r, const api_context& ctx) {
   r.add(http_method_get(), "/v1/sessions/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::get_session{id}, sink,
+    ask(ctx, ctx.rt.sessions, actors::get_session{id, query_of(x).given("user_id")}, sink,
         [sink, id](const actors::session_detail& d) {
           if (!d.info) return actors::send_error(*sink, session_not_found(id));
           sink->send(200, domain::encode_session_detail(*d.info, d.messages));
@@ -40,7 +40,7 @@ void add_session_routes(router& r, const api_context& ctx) {
   r.add(http_method_delete(), "/v1/sessions/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::delete_session{id}, sink,
+    ask(ctx, ctx.rt.sessions, actors::delete_session{id, query_of(x).given("user_id")}, sink,
         [sink, id](const actors::deleted& d) {
           if (!d.existed) return actors::send_error(*sink, session_not_found(id));
           sink->send_empty(204);
