@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/errors.hpp"
+#include "domain/text_sanitize.hpp"
 #include "domain/clock.hpp"
 
 namespace troupe::actors {
@@ -20,7 +21,7 @@ struct agent_repo_state {
 using self_ptr = agent_repo_actor::stateful_pointer<agent_repo_state>;
 
 domain::api_error not_found_error(const std::string& id) {
-  return domain::not_found("agent '" + id + "' not found", "agent_not_found");
+  return domain::not_found("agent '" + domain::echo(id) + "' not found", "agent_not_found");
 }
 
 void check_write(storage::write_status s, const domain::agent_config& a) {

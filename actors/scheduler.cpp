@@ -6,6 +6,7 @@
 #include "actors/agent.hpp"
 #include "actors/detail/live_sessions.hpp"
 #include "actors/errors.hpp"
+#include "domain/text_sanitize.hpp"
 
 namespace troupe::actors {
 
@@ -108,7 +109,7 @@ void agent_arrived(self_ptr self, const std::string& id, found_agent& found) {
   st.waiting.erase(id);
   if (!found.agent) {
     for (auto& t : turns)
-      t.reply->fail(domain::not_found("model '" + id + "' does not exist", "model_not_found",
+      t.reply->fail(domain::not_found("model '" + domain::echo(id) + "' does not exist", "model_not_found",
                                       "model"));
     return;
   }

@@ -1,6 +1,7 @@
 #include "domain/api_error.hpp"
 
 #include "domain/json.hpp"
+#include "domain/text_sanitize.hpp"
 
 namespace troupe::domain {
 
@@ -54,17 +55,20 @@ api_error gateway_timeout(std::string m) {
   return make(504, "server_error", "timeout", std::move(m), {});
 }
 
+// Messages and params may quote client input: valid UTF-8, bounded, always.
+static std::string safe_message(const api_error& e) { return cap_utf8(to_valid_utf8(e.message), 2048); }
+
 void write_error_object(rapidjson::Writer<rapidjson::StringBuffer>& w, const api_error& e) {
   w.StartObject();
   w.Key("message");
-  w.String(e.message);
+  w.String(safe_message(e));
   w.Key("type");
   w.String(e.type);
   w.Key("param");
   if (e.param.empty())
     w.Null();
   else
-    w.String(e.param);
+    w.String(cap_utf8(to_valid_utf8(e.param), 256));
   w.Key("code");
   w.String(e.code);
   w.EndObject();
@@ -77,7 +81,7 @@ std::string encode_error(const api_error& e) {
   w.Key("error");
   write_error_object(w, e);
   w.Key("detail");
-  w.String(e.message);
+  w.String(safe_message(e));
   w.EndObject();
   return out.str();
 }

@@ -1,5 +1,6 @@
 // /v1/sessions: the server-side conversations.
 #include "domain/session_info.hpp"
+#include "domain/text_sanitize.hpp"
 #include "http/api_context.hpp"
 #include "http/query.hpp"
 
@@ -7,7 +8,7 @@ namespace troupe::http {
 
 namespace {
 domain::api_error session_not_found(const std::string& id) {
-  return domain::not_found("session '" + id + "' not found", "session_not_found");
+  return domain::not_found("session '" + domain::echo(id) + "' not found", "session_not_found");
 }
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/http_rules.hpp"
+#include "domain/text_sanitize.hpp"
 #include "http/process_exit.hpp"
 
 namespace troupe::http {
@@ -54,11 +55,11 @@ class dispatcher {
         (*m.handler)(exchange{req, m.params, sink});
       } else if (!m.allow.empty()) {
         auto e = domain::method_not_allowed(std::string(h.method().c_str()) + " is not allowed on " +
-                                            std::string(path) + "; allowed: " + m.allow);
+                                            domain::echo(path) + "; allowed: " + m.allow);
         sink->send_with_headers(405, domain::encode_error(e), {{"Allow", m.allow}});
       } else {
         throw domain::not_found("no route for " + std::string(h.method().c_str()) + " " +
-                                std::string(path));
+                                domain::echo(path));
       }
     } catch (const domain::api_error& e) {
       actors::send_error(*sink, e);
