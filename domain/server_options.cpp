@@ -65,6 +65,10 @@ parse_outcome parse_server_options(int argc, char** argv) {
   app.add_option("--max-config-bytes", o.max_config_bytes, "Stored agent configuration limit")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-connections", o.max_connections,
+                 "Open client connections at most; more wait in the listen backlog "
+                 "(0: half of the descriptor limit after a reserve of 32)")
+      ->capture_default_str();
   app.add_option("--http-threads", o.http_threads, "HTTP I/O threads (0: half the cores)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 256u));

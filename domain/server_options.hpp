@@ -22,6 +22,7 @@ struct server_options {
   std::string export_session;  // set: print that session as JSON and exit
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_config_bytes = 64 << 10;
+  std::size_t max_connections = 0;  // 0: from the descriptor limit
   unsigned http_threads = 0;   // 0: half the cores (at least 1)
   unsigned actor_threads = 0;  // 0: half the cores (at least 1)
 };

@@ -29,9 +29,4 @@ class connection_watch {
   std::unordered_map<restinio::connection_id_t, std::vector<std::weak_ptr<http_sink>>> open_;
 };
 
-// The server's traits: the default ones plus this listener.
-struct server_traits : public restinio::default_traits_t {
-  using connection_state_listener_t = connection_watch;
-};
-
 }  // namespace troupe::http

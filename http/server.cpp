@@ -7,7 +7,9 @@
 
 #include "domain/http_rules.hpp"
 #include "domain/text_sanitize.hpp"
+#include "http/descriptor_limit.hpp"
 #include "http/process_exit.hpp"
+#include "http/server_traits.hpp"
 
 namespace troupe::http {
 
@@ -78,8 +80,10 @@ class dispatcher {
 // Stops accepting, then waits for in-flight requests up to the drain time.
 class shutdown_sequence {
  public:
-  shutdown_sequence(restinio::asio_ns::io_context& io, server_t& server, api_context& ctx)
-      : io_(io), server_(server), ctx_(ctx), signals_(io, SIGINT, SIGTERM), timer_(io) {}
+  shutdown_sequence(restinio::asio_ns::io_context& io, server_t& server, api_context& ctx,
+                    accept_watchdog& watchdog)
+      : io_(io), server_(server), ctx_(ctx), watchdog_(watchdog), signals_(io, SIGINT, SIGTERM),
+        timer_(io) {}
 
   void arm() {
     signals_.async_wait([this](const restinio::asio_ns::error_code& ec, int sig) {
@@ -87,6 +91,7 @@ class shutdown_sequence {
       if (draining_) exit_now(sig);
       draining_ = true;
       spdlog::info("signal {}: no longer accepting; draining up to {}s", sig, ctx_.opts.drain_s);
+      watchdog_.stop();
       server_.close_async([] {}, [](std::exception_ptr) {});
       deadline_ = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<std::int64_t>(ctx_.opts.drain_s * 1000));
@@ -117,6 +122,7 @@ class shutdown_sequence {
   restinio::asio_ns::io_context& io_;
   server_t& server_;
   api_context& ctx_;
+  accept_watchdog& watchdog_;
   restinio::asio_ns::signal_set signals_;
   restinio::asio_ns::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_;
@@ -129,6 +135,13 @@ class shutdown_sequence {
 int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
   auto& o = ctx.opts;
   auto turn_timeout = ctx.request_timeout();
+  auto descriptors = raise_descriptor_limit();
+  auto max_connections = o.max_connections ? o.max_connections : default_max_connections(descriptors);
+  if (max_connections + reserved_descriptors > descriptors)
+    spdlog::warn("--max-connections {} leaves less than {} of {} descriptors for the rest: "
+                 "accepts may fail for want of descriptors (they are retried)",
+                 max_connections, reserved_descriptors, descriptors);
+  int listen_fd = -1;
   server_t server{
       restinio::external_io_context(io),
       [&](auto& settings) {
@@ -136,6 +149,10 @@ int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
             .port(o.port)
             .request_handler(dispatcher{ctx})
             .concurrent_accepts_count(o.http_threads)
+            .max_parallel_connections(max_connections)
+            .acceptor_post_bind_hook([&listen_fd](restinio::asio_ns::ip::tcp::acceptor& a) {
+              listen_fd = a.native_handle();
+            })
             // Streams must not wait for Nagle + delayed ACK (40 ms per chunk).
             .socket_options_setter([](auto& opts) {
               opts.set_option(restinio::asio_ns::ip::tcp::no_delay{true});
@@ -165,11 +182,14 @@ int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
     spdlog::critical("cannot listen on {}: {}", o.listen, e.what());
     return 1;
   }
-  spdlog::info("troupe {} listening on http://{}:{} ({} HTTP threads)", TROUPE_VERSION, o.host,
-               o.port, o.http_threads);
+  spdlog::info("troupe {} listening on http://{}:{} ({} HTTP threads, at most {} connections, "
+               "{} descriptors)",
+               TROUPE_VERSION, o.host, o.port, o.http_threads, max_connections, descriptors);
   if (o.token.empty())
     spdlog::warn("no API token configured: serving /v1 without auth on loopback only");
-  shutdown_sequence shutdown{io, server, ctx};
+  accept_watchdog watchdog{io, listen_fd};
+  watchdog.start();
+  shutdown_sequence shutdown{io, server, ctx, watchdog};
   shutdown.arm();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < o.http_threads; ++i) threads.emplace_back([&io] { io.run(); });

@@ -82,6 +82,8 @@ export function runBinary(args, { env = {}, timeoutMs = 10000, cwd = REPO_ROOT }
  *   token: passed as --token and used by req() by default
  *   host: the address in --listen (default 127.0.0.1; requests always go to 127.0.0.1)
  *   startTimeoutMs: how long to wait for /ping
+ *   maxFiles: run under `ulimit -n maxFiles` (soft and hard descriptor limit),
+ *             or [soft, hard]
  * Returns {base, port, token, url(path), req(...), stop(), kill(), proc, stderrText(), exited}.
  */
 export async function startServer({
@@ -91,13 +93,19 @@ export async function startServer({
   token,
   host = '127.0.0.1',
   startTimeoutMs = 10000,
+  maxFiles,
 } = {}) {
   const port = await freePort();
   const all = [...baseArgs, `--listen=${host}:${port}`, ...args];
   if (token) all.push(`--token=${token}`);
   const childEnv = { ...process.env, ...env };
   if (!('TROUPE_TOKEN' in env)) delete childEnv.TROUPE_TOKEN;
-  const proc = spawn(TROUPE_BIN, all, {
+  // With maxFiles the shell sets the limit, then becomes troupe (same pid).
+  const [soft, hard] = Array.isArray(maxFiles) ? maxFiles.map(Number) : [maxFiles, maxFiles].map(Number);
+  const [cmd, argv] = maxFiles
+    ? ['/bin/sh', ['-c', `ulimit -Sn ${soft} && ulimit -Hn ${hard} && exec "$0" "$@"`, TROUPE_BIN, ...all]]
+    : [TROUPE_BIN, all];
+  const proc = spawn(cmd, argv, {
     cwd: REPO_ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,24 @@
+#pragma once
+// The server's RESTinio traits: RESTinio's defaults plus our connection
+// listener (cancels work of closed connections) and our connection-count
+// limiter (keeps accepting when descriptors run out; see accept_guard.hpp).
+#include "http/accept_guard.hpp"
+#include "http/connection_watch.hpp"
+
+namespace troupe::http {
+
+struct server_traits : public restinio::default_traits_t {
+  using connection_state_listener_t = connection_watch;
+  static constexpr bool use_connection_count_limiter = true;
+};
+
+}  // namespace troupe::http
+
+// RESTinio picks its limiter through this metafunction: ours instead of its
+// own for our traits (it must be seen before the server is instantiated).
+template <>
+struct restinio::connection_count_limit_types<troupe::http::server_traits> {
+  using limiter_t = troupe::http::accept_guard;
+  using lifetime_monitor_t =
+      restinio::connection_count_limits::connection_lifetime_monitor_t<limiter_t>;
+};
