@@ -62,6 +62,14 @@ parse_outcome parse_server_options(int argc, char** argv) {
   app.add_option("--max-body-bytes", o.max_body_bytes, "Request body limit (413 above)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-inflight-body-bytes", o.max_inflight_body_bytes,
+                 "Request bodies in flight across all connections at most (503 above)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--read-timeout-s", o.read_timeout_s,
+                 "A request must be complete this long after its first byte (408 after)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-config-bytes", o.max_config_bytes, "Stored agent configuration limit")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

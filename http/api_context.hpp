@@ -7,6 +7,7 @@
 #include "actors/runtime.hpp"
 #include "domain/server_options.hpp"
 #include "domain/services_config.hpp"
+#include "http/body_budget.hpp"
 #include "http/connection_watch.hpp"
 #include "http/http_sink.hpp"
 #include "http/router.hpp"
@@ -21,6 +22,8 @@ struct api_context {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::shared_ptr<inflight_counter> inflight = std::make_shared<inflight_counter>();
   std::shared_ptr<connection_watch> connections = std::make_shared<connection_watch>();
+  std::shared_ptr<body_budget> bodies =
+      std::make_shared<body_budget>(opts.max_inflight_body_bytes);
 
   std::chrono::milliseconds request_timeout() const {
     return std::chrono::milliseconds(static_cast<std::int64_t>(opts.turn_timeout_s * 1000));

@@ -17,10 +17,13 @@ restinio::http_status_line_t status_line(int status) {
     case 403: reason = "Forbidden"; break;
     case 404: reason = "Not Found"; break;
     case 405: reason = "Method Not Allowed"; break;
+    case 408: reason = "Request Timeout"; break;
     case 409: reason = "Conflict"; break;
     case 413: reason = "Payload Too Large"; break;
+    case 414: reason = "URI Too Long"; break;
     case 415: reason = "Unsupported Media Type"; break;
     case 422: reason = "Unprocessable Entity"; break;
+    case 431: reason = "Request Header Fields Too Large"; break;
     case 500: reason = "Internal Server Error"; break;
     case 501: reason = "Not Implemented"; break;
     case 502: reason = "Bad Gateway"; break;
@@ -33,13 +36,16 @@ restinio::http_status_line_t status_line(int status) {
 
 }  // namespace
 
-http_sink::http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight)
-    : req_(std::move(req)), inflight_(std::move(inflight)),
+http_sink::http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight,
+                     std::shared_ptr<body_budget> bodies)
+    : req_(std::move(req)), inflight_(std::move(inflight)), bodies_(std::move(bodies)),
       start_(std::chrono::steady_clock::now()) {
   inflight_->n.fetch_add(1, std::memory_order_relaxed);
+  bodies_->force(req_->body().size());
 }
 
 http_sink::~http_sink() {
+  bodies_->release(req_->body().size());
   // Every request gets an answer, even one whose actors forgot it.
   std::lock_guard<std::recursive_mutex> guard{mu_};
   if (finished_) return;
@@ -56,8 +62,9 @@ http_sink::~http_sink() {
 }
 
 std::shared_ptr<http_sink> make_sink(const restinio::request_handle_t& req,
-                                     std::shared_ptr<inflight_counter> inflight) {
-  return std::make_shared<http_sink>(req, std::move(inflight));
+                                     std::shared_ptr<inflight_counter> inflight,
+                                     std::shared_ptr<body_budget> bodies) {
+  return std::make_shared<http_sink>(req, std::move(inflight), std::move(bodies));
 }
 
 void http_sink::set_session(const std::string& id) {
@@ -94,10 +101,21 @@ void http_sink::send(int status, std::string json_body) {
 
 void http_sink::send_with_headers(int status, std::string json_body, const header_list& headers) {
   std::lock_guard<std::recursive_mutex> guard{mu_};
+  send_locked(status, std::move(json_body), headers, false);
+}
+
+void http_sink::send_and_close(int status, std::string json_body, const header_list& headers) {
+  std::lock_guard<std::recursive_mutex> guard{mu_};
+  send_locked(status, std::move(json_body), headers, true);
+}
+
+void http_sink::send_locked(int status, std::string json_body, const header_list& headers,
+                            bool close) {
   if (stream_ || !finish_locked(status)) return;
   auto r = req_->create_response(status_line(status));
   r.append_header(restinio::http_field::content_type, "application/json");
   for (auto& [k, v] : headers) r.append_header(k, v);
+  if (close) r.connection_close();
   r.set_body(std::move(json_body));
   r.done(watch_write());
 }

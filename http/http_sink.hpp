@@ -15,6 +15,7 @@
 #include <restinio/all.hpp>
 
 #include "actors/reply_sink.hpp"
+#include "http/body_budget.hpp"
 
 namespace troupe::http {
 
@@ -28,7 +29,9 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 class http_sink final : public actors::reply_sink,
                         public std::enable_shared_from_this<http_sink> {
  public:
-  http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight);
+  // Counts the request's body against `bodies` until the sink is gone.
+  http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight,
+            std::shared_ptr<body_budget> bodies);
   ~http_sink() override;
 
   void send(int status, std::string json_body) override;
@@ -41,12 +44,15 @@ class http_sink final : public actors::reply_sink,
   void set_session(const std::string& id) override;
 
   void send_with_headers(int status, std::string json_body, const header_list& headers);
+  // The same, then the connection closes (after a refused request).
+  void send_and_close(int status, std::string json_body, const header_list& headers);
 
  private:
   using stream_builder = restinio::response_builder_t<restinio::chunked_output_t>;
 
   // Call with mu_ held; false when the reply was already finished.
   bool finish_locked(int status);
+  void send_locked(int status, std::string json_body, const header_list& headers, bool close);
   void open_stream_locked();
   void log_access(int status);
   restinio::write_status_cb_t watch_write();
@@ -57,6 +63,7 @@ class http_sink final : public actors::reply_sink,
   std::recursive_mutex mu_;
   restinio::request_handle_t req_;
   std::shared_ptr<inflight_counter> inflight_;
+  std::shared_ptr<body_budget> bodies_;
   std::chrono::steady_clock::time_point start_;
   std::optional<stream_builder> stream_;
   std::string session_;
@@ -67,6 +74,7 @@ class http_sink final : public actors::reply_sink,
 };
 
 std::shared_ptr<http_sink> make_sink(const restinio::request_handle_t& req,
-                                     std::shared_ptr<inflight_counter> inflight);
+                                     std::shared_ptr<inflight_counter> inflight,
+                                     std::shared_ptr<body_budget> bodies);
 
 }  // namespace troupe::http

@@ -8,6 +8,7 @@
 #include "domain/http_rules.hpp"
 #include "domain/text_sanitize.hpp"
 #include "http/descriptor_limit.hpp"
+#include "http/intake_refusal.hpp"
 #include "http/process_exit.hpp"
 #include "http/server_traits.hpp"
 
@@ -37,7 +38,7 @@ bool is_api_path(std::string_view path) {
 
 class dispatcher {
  public:
-  explicit dispatcher(api_context& ctx) : ctx_(ctx) {
+  dispatcher(api_context& ctx, const intake_limits& limits) : ctx_(ctx), limits_(limits) {
     add_service_routes(router_, ctx);
     add_chat_routes(router_, ctx);
     add_agent_routes(router_, ctx);
@@ -45,7 +46,12 @@ class dispatcher {
   }
 
   restinio::request_handling_status_t operator()(restinio::request_handle_t req) const {
-    auto sink = make_sink(req, ctx_.inflight);
+    auto sink = make_sink(req, ctx_.inflight, ctx_.bodies);
+    auto note = intake_note_of(req);
+    if (note && note->status) {  // the gate refused it: answer and close
+      answer_refusal(*sink, *note, limits_);
+      return restinio::request_accepted();
+    }
     try {
       auto& h = req->header();
       auto path = h.path();
@@ -74,6 +80,7 @@ class dispatcher {
 
  private:
   api_context& ctx_;
+  intake_limits limits_;
   router router_;
 };
 
@@ -141,13 +148,17 @@ int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
     spdlog::warn("--max-connections {} leaves less than {} of {} descriptors for the rest: "
                  "accepts may fail for want of descriptors (they are retried)",
                  max_connections, reserved_descriptors, descriptors);
+  intake_limits limits;
+  limits.max_body = o.max_body_bytes;
+  limits.read_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.read_timeout_s * 1000));
+  set_intake_config({limits, ctx.bodies});
   int listen_fd = -1;
   server_t server{
       restinio::external_io_context(io),
       [&](auto& settings) {
         settings.address(o.host)
             .port(o.port)
-            .request_handler(dispatcher{ctx})
+            .request_handler(dispatcher{ctx, limits})
             .concurrent_accepts_count(o.http_threads)
             .max_parallel_connections(max_connections)
             .acceptor_post_bind_hook([&listen_fd](restinio::asio_ns::ip::tcp::acceptor& a) {
@@ -159,20 +170,21 @@ int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
             })
             // The turn timeout answers 504 first; RESTinio's own timer is a backstop.
             .handle_request_timeout(turn_timeout + std::chrono::seconds(10))
+            // A request under way gets its 408 from the intake gate; this is
+            // the idle keep-alive limit, long enough never to cut a request short.
+            .read_next_http_message_timelimit(2 * limits.read_timeout)
             .write_http_response_timelimit(std::chrono::seconds(60))
             // 2, not 1: RESTinio reads a connection only while it may take
             // another request, and that read is what sees a client hang up
             // during a long turn (connection_watch then cancels the upstream).
             .max_pipelined_requests(2)
             .connection_state_listener(ctx.connections)
-            // Bodies over --max-body-bytes get a 413 from the handler; RESTinio
-            // drops the connection only far above that.
-            // Header sizes are capped too, so no request can grow memory without bound.
+            // Backstops only: the intake gate (guarded_socket) answers every
+            // request over its tighter limits before RESTinio sees a byte of it.
             .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                          .max_body_size(std::max<std::size_t>(16u << 20,
-                                                                               o.max_body_bytes * 4))
+                                          .max_body_size(o.max_body_bytes)
                                           .max_url_size(64u << 10)
-                                          .max_field_name_size(8u << 10)
+                                          .max_field_name_size(64u << 10)
                                           .max_field_value_size(64u << 10)
                                           .max_field_count(256));
       }};

@@ -426,3 +426,37 @@ export function deltaOf(ev) {
   if (ev.data === '[DONE]') return undefined;
   return JSON.parse(ev.data).choices?.[0]?.delta?.content;
 }
+
+/**
+ * HTTP/1.1 responses in raw bytes (Content-Length framed; as Troupe's JSON
+ * answers are). Returns [{status, headers (lower-case keys), body (Buffer)}];
+ * an unfinished last response is left out.
+ */
+export function parseResponses(buf) {
+  const out = [];
+  let at = 0;
+  while (at < buf.length) {
+    const headEnd = buf.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) break;
+    const lines = buf.subarray(at, headEnd).toString('latin1').split('\r\n');
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+    if (!m) break;
+    const headers = {};
+    for (const l of lines.slice(1)) {
+      const i = l.indexOf(':');
+      if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+    }
+    const len = Number(headers['content-length'] ?? 0);
+    const bodyEnd = headEnd + 4 + len;
+    if (bodyEnd > buf.length) break;
+    out.push({ status: Number(m[1]), headers, body: buf.subarray(headEnd + 4, bodyEnd) });
+    at = bodyEnd;
+  }
+  return out;
+}
+
+/** VmRSS of a process in KiB (Linux). */
+export function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
