@@ -66,6 +66,11 @@ parse_outcome parse_server_options(int argc, char** argv) {
                  "Request bodies in flight across all connections at most (503 above)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-unsent-bytes", o.max_unsent_bytes,
+                 "A streaming client that leaves more output unread is disconnected "
+                 "(its turn still completes and is stored)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--read-timeout-s", o.read_timeout_s,
                  "A request must be complete this long after its first byte (408 after)")
       ->capture_default_str()

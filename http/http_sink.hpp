@@ -29,18 +29,25 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 class http_sink final : public actors::reply_sink,
                         public std::enable_shared_from_this<http_sink> {
  public:
-  // Counts the request's body against `bodies` until the sink is gone.
+  // Counts the request's body against `bodies` until the sink is gone. A
+  // stream whose client lets more than `max_unsent` bytes pile up is cut off.
   http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight,
-            std::shared_ptr<body_budget> bodies);
+            std::shared_ptr<body_budget> bodies, std::size_t max_unsent);
   ~http_sink() override;
 
   void send(int status, std::string json_body) override;
   void send_empty(int status) override;
   void stream(std::string events) override;
   void end_stream(std::string last_events) override;
-  bool client_gone() const override { return gone_.load(std::memory_order_relaxed); }
+  // A client we cut off for not reading is not "gone": its turn completes and
+  // is stored, only the rest of its stream is dropped.
+  bool client_gone() const override {
+    return gone_.load(std::memory_order_relaxed) && !cut_off_.load(std::memory_order_relaxed);
+  }
   // The connection closed before the reply was finished (see connection_watch).
   void mark_client_gone() { gone_.store(true, std::memory_order_relaxed); }
+  // The connection this request came on (intake_gate's id): to cut it off.
+  void set_connection(std::uint64_t id) { connection_ = id; }
   void set_session(const std::string& id) override;
 
   void send_with_headers(int status, std::string json_body, const header_list& headers);
@@ -54,6 +61,8 @@ class http_sink final : public actors::reply_sink,
   bool finish_locked(int status);
   void send_locked(int status, std::string json_body, const header_list& headers, bool close);
   void open_stream_locked();
+  void flush_locked();
+  void cut_off_locked();
   void log_access(int status);
   restinio::write_status_cb_t watch_write();
   restinio::write_status_cb_t after_flush();
@@ -69,12 +78,19 @@ class http_sink final : public actors::reply_sink,
   std::string session_;
   bool finished_ = false;
   bool flush_pending_ = false;  // a stream write is on the wire
-  bool unflushed_ = false;      // chunks appended while it was
+  // Stream bytes not yet written to the socket: gathered while a write is on
+  // the wire (one buffer: its memory is its size, and a large one goes back
+  // to the system when freed), and the write on the wire.
+  std::string gathered_;
+  std::size_t writing_ = 0;
+  std::size_t max_unsent_;
+  std::uint64_t connection_ = 0;
   std::atomic<bool> gone_{false};
+  std::atomic<bool> cut_off_{false};
 };
 
 std::shared_ptr<http_sink> make_sink(const restinio::request_handle_t& req,
                                      std::shared_ptr<inflight_counter> inflight,
-                                     std::shared_ptr<body_budget> bodies);
+                                     std::shared_ptr<body_budget> bodies, std::size_t max_unsent);
 
 }  // namespace troupe::http

@@ -46,12 +46,13 @@ class dispatcher {
   }
 
   restinio::request_handling_status_t operator()(restinio::request_handle_t req) const {
-    auto sink = make_sink(req, ctx_.inflight, ctx_.bodies);
+    auto sink = make_sink(req, ctx_.inflight, ctx_.bodies, ctx_.opts.max_unsent_bytes);
     auto note = intake_note_of(req);
     if (note && note->status) {  // the gate refused it: answer and close
       answer_refusal(*sink, *note, limits_);
       return restinio::request_accepted();
     }
+    if (note) sink->set_connection(note->connection);
     try {
       auto& h = req->header();
       auto path = h.path();

@@ -3,7 +3,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { parseResponses, rssKiB, sleep, startServer } from './helpers.mjs';
+import {
+  createAgent,
+  parseResponses,
+  rssKiB,
+  sleep,
+  startServer,
+  uid,
+  writeServices,
+} from './helpers.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -75,6 +83,50 @@ describe('bounded memory per client', () => {
       // Each got its 413 (a client may miss it only if the kernel reset the connection first).
       assert.ok(statuses.filter((x) => x === 413).length >= 60, JSON.stringify(statuses));
       assert.ok(statuses.every((x) => x === 413 || x === undefined), JSON.stringify(statuses));
+      assert.equal((await s.req('GET', '/ping')).status, 200);
+    } finally {
+      assert.equal((await s.stop()).code, 0);
+    }
+  });
+
+  test('20 stream clients that do not read: RSS under 60 MiB above idle, their turns stored', { timeout: 60000 }, async () => {
+    // 30 000 tokens: about 7 MiB of SSE per stream, more than the kernel's
+    // socket buffers take (~4 MiB here) plus the 1 MiB cap; the content
+    // itself, which is stored, is only ~150 KB.
+    const reply = Array.from({ length: 30000 }, (_, i) => `w${i % 1000}`).join(' ');
+    const services = writeServices({ big: { type: 'test', model: 'm', reply } });
+    const s = await startServer({ baseArgs: [`--services=${services}`, '--storage=memory'] });
+    try {
+      const agent = await createAgent(s, { llm_config_id: 'big', conversation_config: { continuous: false } });
+      await sleep(200);
+      const idle = rssKiB(s.proc.pid);
+      const sids = Array.from({ length: 20 }, () => uid('unread'));
+      const socks = [];
+      const stored = async (sid) => (await s.req('GET', `/v1/sessions/${sid}`)).json?.message_count === 2;
+      const peak = await peakRss(s.proc.pid, async () => {
+        for (const sid of sids) {
+          const body = JSON.stringify({ model: agent, stream: true, messages: [{ role: 'user', content: 'go' }],
+            metadata: { session_id: sid } });
+          const sock = net.connect({ port: s.port, host: '127.0.0.1' });
+          sock.on('error', () => {});
+          sock.on('connect', () => {
+            sock.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+              `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+            sock.pause(); // and never read
+          });
+          socks.push(sock);
+        }
+        const deadline = Date.now() + 30000;
+        while (Date.now() < deadline && !(await Promise.all(sids.map(stored))).every(Boolean)) await sleep(200);
+        await sleep(500);
+      });
+      const grew = (peak - idle) / 1024;
+      console.log(`RSS idle ${(idle / 1024).toFixed(1)} MiB, peak ${(peak / 1024).toFixed(1)} MiB (+${grew.toFixed(1)} MiB)`);
+      for (const sid of sids) assert.ok(await stored(sid), `turn of ${sid} stored`);
+      assert.ok(grew < 60, `RSS grew by ${grew.toFixed(1)} MiB`);
+      const cut = s.stderrText().split('\n').filter((l) => l.includes('client does not read its stream'));
+      assert.equal(cut.length, 20, 'each client was cut off');
+      socks.forEach((c) => c.destroy());
       assert.equal((await s.req('GET', '/ping')).status, 200);
     } finally {
       assert.equal((await s.stop()).code, 0);
