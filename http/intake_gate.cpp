@@ -182,8 +182,8 @@ void intake_gate::refuse_parse_error() {
     case HPE_UNEXPECTED_CONTENT_LENGTH:
       return refuse(400, parser_.uses_transfer_encoding ? "content_length_with_transfer_encoding"
                                                         : "repeated_content_length");
-    case HPE_INVALID_TRANSFER_ENCODING:
-      return refuse(501, "unsupported_transfer_encoding");
+    case HPE_INVALID_TRANSFER_ENCODING:  // 400, not RFC 9112's 501: a client's error, no 5xx
+      return refuse(400, "unsupported_transfer_encoding");
     default:
       return refuse(400, "malformed_request", static_cast<std::uint64_t>(err));
   }

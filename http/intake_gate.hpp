@@ -8,7 +8,7 @@
 // our handler which connection it came from. A request that is not complete
 // in time, too large, or malformed is dropped unseen and replaced by a small
 // well-formed one whose header carries the verdict (408, 413, 414, 431, 400,
-// 501, 503); the handler answers that status and the connection closes.
+// 503); the handler answers that status and the connection closes.
 // Because the replacement goes through RESTinio like any request, it is
 // answered in order behind requests still running on the connection.
 #include <http_parser.h>

@@ -31,7 +31,7 @@ domain::api_error refusal_error(const intake_note& n, const intake_limits& l) {
     return err(400, "Content-Length together with Transfer-Encoding");
   if (c == "repeated_content_length") return err(400, "more than one Content-Length");
   if (c == "unsupported_transfer_encoding")
-    return err(501, "only Transfer-Encoding: chunked is supported");
+    return err(400, "only Transfer-Encoding: chunked is supported");
   if (c == "bodies_in_flight")
     return err(503, "too many request bodies in flight; retry shortly");
   return err(400, fmt::format("malformed HTTP request: {}",

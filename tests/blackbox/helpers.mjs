@@ -428,8 +428,8 @@ export function deltaOf(ev) {
 }
 
 /**
- * HTTP/1.1 responses in raw bytes (Content-Length framed; as Troupe's JSON
- * answers are). Returns [{status, headers (lower-case keys), body (Buffer)}];
+ * HTTP/1.1 responses in raw bytes (Content-Length framed, or chunked as the
+ * streams are). Returns [{status, headers (lower-case keys), body (Buffer)}];
  * an unfinished last response is left out.
  */
 export function parseResponses(buf) {
@@ -445,6 +445,22 @@ export function parseResponses(buf) {
     for (const l of lines.slice(1)) {
       const i = l.indexOf(':');
       if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+    }
+    if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+      const parts = [];
+      let p = headEnd + 4;
+      for (;;) {
+        const lineEnd = buf.indexOf('\r\n', p);
+        if (lineEnd < 0) return out;
+        const size = parseInt(buf.subarray(p, lineEnd).toString('latin1'), 16);
+        if (Number.isNaN(size) || lineEnd + 2 + size + 2 > buf.length) return out;
+        parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        p = lineEnd + 2 + size + 2;
+        if (size === 0) break;
+      }
+      out.push({ status: Number(m[1]), headers, body: Buffer.concat(parts) });
+      at = p;
+      continue;
     }
     const len = Number(headers['content-length'] ?? 0);
     const bodyEnd = headEnd + 4 + len;

@@ -119,8 +119,8 @@ describe('exact HTTP errors', () => {
     assert.equal(JSON.parse(rs[1].body).error.code, 'request_timeout');
   });
 
-  test('501: a transfer coding other than chunked', T, async () => {
-    await expectRefusal(['POST /v1/agents HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n'], 501,
+  test('400: a transfer coding other than chunked', T, async () => {
+    await expectRefusal(['POST /v1/agents HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n'], 400,
       'unsupported_transfer_encoding');
   });
 
