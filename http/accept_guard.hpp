@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -24,6 +25,9 @@ namespace troupe::http {
 class accept_guard {
  public:
   using acceptor_iface = restinio::connection_count_limits::impl::acceptor_callback_iface_t;
+  // Shared with the connections' tickets: a connection may outlive the
+  // acceptor (an actor still holds its request when the server stops).
+  struct state;
 
   accept_guard(restinio::not_null_pointer_t<acceptor_iface> acceptor,
                restinio::connection_count_limits::max_parallel_connections_t max,
@@ -32,14 +36,13 @@ class accept_guard {
   accept_guard(const accept_guard&) = delete;
   accept_guard& operator=(const accept_guard&) = delete;
 
-  // RESTinio's limiter interface (called on I/O threads, and on any thread
-  // for the decrement: a connection dies with its last request handle).
-  void increment_parallel_connections() noexcept;
-  void decrement_parallel_connections() noexcept;
+  // RESTinio's limiter interface: before each accept, and again when it came back.
   void accept_next(std::size_t slot) noexcept;
 
   // A poll of the listening socket: whether connections wait to be accepted.
   void check(bool connections_waiting) noexcept;
+
+  const std::shared_ptr<state>& shared() const { return st_; }
 
   // Runs f(guard) with the running server's guard, if there is one. RESTinio
   // constructs the limiter itself and hands it only counts, so the guard
@@ -51,24 +54,22 @@ class accept_guard {
   }
 
  private:
-  bool has_room() const { return connections_ + armed_count_ < max_; }
-
   static std::mutex registry_mu_;
   static accept_guard* running_;
+  std::shared_ptr<state> st_;
+};
 
-  std::mutex mu_;
-  acceptor_iface* acceptor_;
-  const std::size_t max_;
-  std::vector<char> armed_;            // per slot: an accept was asked for, not yet completed
-  std::size_t armed_count_ = 0;
-  std::size_t connections_ = 0;
-  std::vector<std::size_t> parked_;    // slots waiting for room under the cap
-  std::uint64_t completions_ = 0;      // accepts that came back (with or without a connection)
-  std::uint64_t seen_completions_ = 0;
-  int stalled_polls_ = 0;
-  bool cap_logged_ = false;  // until the count fell to half the cap, and a minute passed
-  std::chrono::steady_clock::time_point cap_logged_at_{};
-  bool stall_logged_ = false;
+// RESTinio's connection lifetime monitor (server_traits): counts one
+// connection against the guard for as long as the connection lives.
+class connection_ticket {
+ public:
+  explicit connection_ticket(accept_guard* guard);
+  connection_ticket(connection_ticket&& other) noexcept = default;
+  connection_ticket& operator=(connection_ticket&& other) noexcept;
+  ~connection_ticket();
+
+ private:
+  std::shared_ptr<accept_guard::state> st_;
 };
 
 // Polls the listening socket on the server's io_context every 250 ms.

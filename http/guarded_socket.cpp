@@ -77,18 +77,24 @@ class lingering_close : public std::enable_shared_from_this<lingering_close> {
 
 void set_intake_config(intake_config c) { config() = std::move(c); }
 
-// One connection's intake: the gate, RESTinio's read in waiting, the request
-// timer. Runs on the connection's strand; `mu` guards the socket pointer and
+// One connection's intake: the gate, the request timer, the waits for input.
+// Runs on the connection's strand; `mu_` guards the socket pointer and the
 // descriptor against abort() and the socket's destruction on other threads.
+// RESTinio's read handler (which holds its connection) always lives inside
+// an asio operation (a wait, a post, a timer), never in the link: the link
+// belongs to the connection's socket, so holding it here would be a cycle
+// that outlives the io_context.
 class intake_link : public std::enable_shared_from_this<intake_link> {
  public:
   using reader = std::function<void(const error_code&, std::size_t)>;
   using strand_poster = std::function<void(std::function<void()>)>;
-  using waiter = std::function<void(tcp_socket&, std::function<void(const error_code&)>)>;
+  using waiter =
+      std::function<void(tcp_socket&, asio::cancellation_slot, std::function<void(const error_code&)>)>;
 
   intake_link(std::uint64_t id, tcp_socket* s, strand_poster post, waiter wait)
-      : id_(id), gate_(config().limits, config().budget.get(), id), timer_(s->get_executor()),
-        post_(std::move(post)), wait_(std::move(wait)), socket_(s), fd_(s->native_handle()) {
+      : id_(id), gate_(config().limits, config().budget.get(), id), deadline_(s->get_executor()),
+        parking_(s->get_executor()), post_(std::move(post)), wait_(std::move(wait)), socket_(s),
+        fd_(s->native_handle()) {
     error_code ec;
     s->non_blocking(true, ec);  // reads happen once the socket is readable
   }
@@ -98,30 +104,24 @@ class intake_link : public std::enable_shared_from_this<intake_link> {
     registry().erase(id_);
   }
 
-  std::uint64_t id() const { return id_; }
-
+  // RESTinio's async_read_some. Never completes inside this call.
   void read(asio::mutable_buffer buf, reader r) {
     buf_ = buf;
-    pending_ = std::move(r);
-    // Never complete inside the initiating call: post.
     if (gate_.has_output()) {
-      post_([self = shared_from_this()] {
-        if (self->pending_ && self->gate_.has_output()) self->deliver();
-      });
+      post_([self = shared_from_this(), r = std::move(r)]() mutable { self->deliver(r); });
     } else if (input_ended_ && !gate_.refused()) {
-      post_([self = shared_from_this()] {
-        if (self->pending_) self->finish(self->end_, 0);
-      });
-    } else if (!input_ended_) {
-      await_input();
-    }  // else: refused and the client is done: held until close
+      post_([r = std::move(r), ec = end_]() mutable { r(ec, 0); });
+    } else if (input_ended_) {
+      park(std::move(r));  // refused and the client is done: until RESTinio closes
+    } else {
+      await_input(std::move(r));
+    }
   }
 
-  // RESTinio cancels or closes: a read held by us ends with operation_aborted.
-  void release_reader() {
-    post_([self = shared_from_this()] {
-      if (self->pending_) self->finish(asio::error::operation_aborted, 0);
-    });
+  // RESTinio cancels or closes: a parked read ends (a waiting one is
+  // cancelled with the socket's operations).
+  void release_parked() {
+    post_([self = shared_from_this()] { self->parking_.cancel(); });
   }
 
   // The socket closes or goes: no more reads through it.
@@ -131,7 +131,10 @@ class intake_link : public std::enable_shared_from_this<intake_link> {
       socket_ = nullptr;
       fd_ = -1;
     }
-    post_([self = shared_from_this()] { self->timer_.cancel(); });
+    post_([self = shared_from_this()] {
+      self->deadline_.cancel();
+      self->parking_.cancel();
+    });
   }
 
   void moved_to(tcp_socket* s) {
@@ -147,35 +150,34 @@ class intake_link : public std::enable_shared_from_this<intake_link> {
   }
 
  private:
-  void await_input() {
-    if (waiting_) return;
+  void await_input(reader r) {
     std::lock_guard<std::mutex> g{mu_};
-    if (!socket_) return;
+    if (!socket_) {
+      post_([r = std::move(r)]() mutable { r(asio::error::operation_aborted, 0); });
+      return;
+    }
     waiting_ = true;
-    wait_(*socket_, [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+    wait_(*socket_, wake_.slot(), [self = shared_from_this(), r = std::move(r)](const error_code& ec) mutable {
+      self->on_readable(ec, r);
+    });
   }
 
-  void on_readable(const error_code& ec) {
+  void on_readable(const error_code& ec, reader& r) {
     waiting_ = false;
-    if (ec) {
-      if (pending_) finish(ec, 0);
-      return;
+    if (ec == asio::error::operation_aborted && woken_for_timeout_) {
+      woken_for_timeout_ = false;  // the request timed out while we waited: answer it
+      if (gate_.has_output()) return deliver(r);
     }
-    if (!read_input()) {
-      if (pending_) finish(asio::error::operation_aborted, 0);
-      return;
-    }
-    update_timer();
-    if (gate_.has_output()) {
-      if (pending_) deliver();
-    } else if (input_ended_) {
-      if (pending_ && !gate_.refused()) finish(end_, 0);
-    } else if (pending_ || gate_.refused()) {
-      await_input();  // more of a request to come, or input to drain
-    }
+    if (ec) return r(ec, 0);
+    if (!read_input()) return r(asio::error::operation_aborted, 0);
+    update_deadline();
+    if (gate_.has_output()) return deliver(r);
+    if (!input_ended_) return await_input(std::move(r));  // more of a request to come
+    if (gate_.refused()) return park(std::move(r));
+    r(end_, 0);
   }
 
-  // Reads what the socket has into the gate (or drops it after a refusal).
+  // Reads what the socket has into the gate (dropped after a refusal).
   // False when the socket is gone.
   bool read_input() {
     char buf[read_chunk];
@@ -196,50 +198,57 @@ class intake_link : public std::enable_shared_from_this<intake_link> {
     return true;
   }
 
-  void deliver() {
+  void deliver(reader& r) {
     auto n = gate_.take(static_cast<char*>(buf_.data()), buf_.size());
-    finish({}, n);
+    r({}, n);
   }
 
-  void finish(const error_code& ec, std::size_t n) {
-    auto r = std::move(pending_);
-    pending_ = nullptr;
-    r(ec, n);
+  // A read that has nothing to wait for: it ends with operation_aborted when
+  // RESTinio cancels or closes (parking_ is cancelled then).
+  void park(reader r) {
+    parking_.expires_at(asio::steady_timer::time_point::max());
+    parking_.async_wait([self = shared_from_this(), r = std::move(r)](const error_code&) mutable {
+      self->post_([r = std::move(r)]() mutable { r(asio::error::operation_aborted, 0); });
+    });
   }
 
-  void update_timer() {
+  void update_deadline() {
     auto d = gate_.deadline();
-    if (d && (!timer_at_ || *timer_at_ != *d)) {
-      timer_at_ = d;
-      timer_.expires_at(*d);
-      timer_.async_wait([w = weak_from_this()](const error_code& ec) {
+    if (d && (!deadline_at_ || *deadline_at_ != *d)) {
+      deadline_at_ = d;
+      deadline_.expires_at(*d);
+      deadline_.async_wait([w = weak_from_this()](const error_code& ec) {
         if (ec) return;
-        if (auto self = w.lock()) self->post_([self] { self->on_timer(); });
+        if (auto self = w.lock()) self->post_([self] { self->on_deadline(); });
       });
-    } else if (!d && timer_at_) {
-      timer_at_.reset();
-      timer_.cancel();
+    } else if (!d && deadline_at_) {
+      deadline_at_.reset();
+      deadline_.cancel();
     }
   }
 
-  void on_timer() {
-    timer_at_.reset();
-    if (gate_.expire(intake_gate::clock::now())) {
-      if (pending_) deliver();
-      return;
+  void on_deadline() {
+    deadline_at_.reset();
+    if (!gate_.expire(intake_gate::clock::now())) return update_deadline();
+    // RESTinio waits for input: wake its read to hand it the 408 now.
+    // (Otherwise its next read finds it.)
+    if (waiting_) {
+      woken_for_timeout_ = true;
+      wake_.emit(asio::cancellation_type::all);
     }
-    update_timer();
   }
 
   const std::uint64_t id_;
   intake_gate gate_;
-  asio::steady_timer timer_;
-  std::optional<intake_gate::clock::time_point> timer_at_;
+  asio::steady_timer deadline_;  // of the request under way
+  std::optional<intake_gate::clock::time_point> deadline_at_;
+  asio::steady_timer parking_;
+  asio::cancellation_signal wake_;  // cancels just our wait, not RESTinio's writes
   strand_poster post_;
   waiter wait_;
-  reader pending_;  // RESTinio's read, waiting for a whole request
-  asio::mutable_buffer buf_;
-  bool waiting_ = false;  // an async_wait is out
+  asio::mutable_buffer buf_;  // RESTinio's, for the read in progress
+  bool waiting_ = false;
+  bool woken_for_timeout_ = false;
   bool input_ended_ = false;
   error_code end_;
 
@@ -285,18 +294,15 @@ void guarded_socket::start_read(asio::mutable_buffer buf, reader r, strand_poste
   link_->read(buf, std::move(r));
 }
 
-bool guarded_socket::detach() {
-  if (!link_) return false;
-  bool refused = link_->refused();
-  link_->release_reader();
+void guarded_socket::detach() {
+  if (!link_) return;
   link_->detach();
   link_.reset();
-  return refused;
 }
 
 void guarded_socket::cancel(error_code& ec) {
   base::cancel(ec);
-  if (link_) link_->release_reader();
+  if (link_) link_->release_parked();
 }
 
 void guarded_socket::shutdown(shutdown_type what, error_code& ec) {
@@ -311,7 +317,8 @@ void guarded_socket::close() {
 }
 
 void guarded_socket::close(error_code& ec) {
-  bool refused = detach();
+  bool refused = link_ && link_->refused();  // on the strand, as RESTinio closes
+  detach();
   if (refused && is_open()) {
     base::cancel(ec);
     std::make_shared<lingering_close>(std::move(static_cast<base&>(*this)))->start();

@@ -52,8 +52,11 @@ class guarded_socket : public restinio::asio_ns::ip::tcp::socket {
                  h(ec, n);
                },
                [strand](std::function<void()> f) { restinio::asio_ns::post(strand, std::move(f)); },
-               [strand](base& s, std::function<void(const error_code&)> f) {
-                 s.async_wait(base::wait_read, restinio::asio_ns::bind_executor(strand, std::move(f)));
+               [strand](base& s, restinio::asio_ns::cancellation_slot slot,
+                        std::function<void(const error_code&)> f) {
+                 s.async_wait(base::wait_read,
+                              restinio::asio_ns::bind_cancellation_slot(
+                                  slot, restinio::asio_ns::bind_executor(strand, std::move(f))));
                });
   }
 
@@ -66,11 +69,12 @@ class guarded_socket : public restinio::asio_ns::ip::tcp::socket {
  private:
   using reader = std::function<void(const error_code&, std::size_t)>;
   using strand_poster = std::function<void(std::function<void()>)>;
-  using waiter = std::function<void(base&, std::function<void(const error_code&)>)>;
+  using waiter = std::function<void(base&, restinio::asio_ns::cancellation_slot,
+                                    std::function<void(const error_code&)>)>;
 
   void start_read(restinio::asio_ns::mutable_buffer buf, reader r, strand_poster post, waiter wait);
-  // Detaches the link from this socket (closing or gone); true if it refused a request.
-  bool detach();
+  // Detaches the link from this socket (closing or gone).
+  void detach();
 
   friend class intake_link;
   std::shared_ptr<intake_link> link_;

@@ -20,9 +20,10 @@ struct server_traits : public restinio::default_traits_t {
 
 // RESTinio picks its limiter through this metafunction: ours instead of its
 // own for our traits (it must be seen before the server is instantiated).
+// RESTinio's own lifetime monitor keeps a raw pointer to the limiter, which
+// dies with the acceptor while an actor may still hold a connection's request.
 template <>
 struct restinio::connection_count_limit_types<troupe::http::server_traits> {
   using limiter_t = troupe::http::accept_guard;
-  using lifetime_monitor_t =
-      restinio::connection_count_limits::connection_lifetime_monitor_t<limiter_t>;
+  using lifetime_monitor_t = troupe::http::connection_ticket;
 };
