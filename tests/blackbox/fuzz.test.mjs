@@ -4,14 +4,14 @@
 // sessions stored before are unchanged afterwards.
 //
 // Seedable: TROUPE_FUZZ_SEED=<n> replays a run (the seed is printed);
-// TROUPE_FUZZ_SECONDS sets its length (default 40).
+// TROUPE_FUZZ_SECONDS sets its length (default 30).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { chat, parseResponses, sleep, startServer, writeAgents, writeServices } from './helpers.mjs';
 
 const SEED = Number(process.env.TROUPE_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SECONDS = Number(process.env.TROUPE_FUZZ_SECONDS ?? 40);
+const SECONDS = Number(process.env.TROUPE_FUZZ_SECONDS ?? 30);
 const PARALLEL = 16;
 const HANG_MS = 8000;  // a connection must be answered or closed by then (read timeout is 1 s)
 
