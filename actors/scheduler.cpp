@@ -109,8 +109,8 @@ void agent_arrived(self_ptr self, const std::string& id, found_agent& found) {
   st.waiting.erase(id);
   if (!found.agent) {
     for (auto& t : turns)
-      t.reply->fail(domain::not_found("model '" + domain::echo(id) + "' does not exist", "model_not_found",
-                                      "model"));
+      t.reply->fail(domain::not_found("model '" + domain::echo(id) + "' does not exist",
+                                      "model_not_found", "model"));
     return;
   }
   auto config = std::make_shared<const domain::agent_config>(std::move(*found.agent));

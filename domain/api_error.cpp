@@ -56,7 +56,9 @@ api_error gateway_timeout(std::string m) {
 }
 
 // Messages and params may quote client input: valid UTF-8, bounded, always.
-static std::string safe_message(const api_error& e) { return cap_utf8(to_valid_utf8(e.message), 2048); }
+static std::string safe_message(const api_error& e) {
+  return cap_utf8(to_valid_utf8(e.message), 2048);
+}
 
 void write_error_object(rapidjson::Writer<rapidjson::StringBuffer>& w, const api_error& e) {
   w.StartObject();

@@ -138,7 +138,9 @@ void accept_guard::check(bool connections_waiting) noexcept {
     log = !st.stall_logged;
     st.stall_logged = true;
   }
-  if (log) warn("accept() failed with connections waiting (out of file descriptors?): retrying until it succeeds");
+  if (log)
+    warn("accept() failed with connections waiting (out of file descriptors?): retrying until "
+         "it succeeds");
   for (auto s : retry) st.acceptor->schedule_next_accept_attempt(s);
 }
 

@@ -27,7 +27,8 @@ std::size_t raise_descriptor_limit() {
 }
 
 std::size_t default_max_connections(std::size_t limit) {
-  return std::max<std::size_t>(1, limit > reserved_descriptors ? (limit - reserved_descriptors) / 2 : 1);
+  if (limit <= reserved_descriptors + 2) return 1;
+  return (limit - reserved_descriptors) / 2;
 }
 
 }  // namespace troupe::http

@@ -157,9 +157,10 @@ class intake_link : public std::enable_shared_from_this<intake_link> {
       return;
     }
     waiting_ = true;
-    wait_(*socket_, wake_.slot(), [self = shared_from_this(), r = std::move(r)](const error_code& ec) mutable {
+    auto woke = [self = shared_from_this(), r = std::move(r)](const error_code& ec) mutable {
       self->on_readable(ec, r);
-    });
+    };
+    wait_(*socket_, wake_.slot(), std::move(woke));
   }
 
   void on_readable(const error_code& ec, reader& r) {

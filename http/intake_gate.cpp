@@ -206,8 +206,10 @@ int intake_gate::check_head(const char* end) {
 int intake_gate::on_url(http_parser* p, const char* at, std::size_t n) {
   auto* g = gate_of(p);
   g->target_size_ += n;
-  if (g->target_.size() < kept_target) g->target_.append(at, std::min(n, kept_target - g->target_.size()));
-  if (g->target_size_ > g->limits_.max_target) return g->fail(414, "uri_too_long", g->limits_.max_target);
+  if (g->target_.size() < kept_target)
+    g->target_.append(at, std::min(n, kept_target - g->target_.size()));
+  if (g->target_size_ > g->limits_.max_target)
+    return g->fail(414, "uri_too_long", g->limits_.max_target);
   return g->check_head(at + n);
 }
 
