@@ -7,7 +7,9 @@ APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev lib
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
             libcurl4-openssl-dev libssl-dev prometheus-cpp-dev prometheus curl wrk
 
-.PHONY: all deps build run test unit blackbox node_modules bench bench-core bench-storage bench-upstream bench-keys clean
+ASAN_BUILD ?= build-asan
+
+.PHONY: all deps build run test test-asan unit blackbox node_modules bench bench-core bench-storage bench-upstream bench-keys clean
 
 all: build
 
@@ -43,6 +45,16 @@ node_modules: $(addsuffix /node_modules,$(NPM_DIRS))
 test: build node_modules
 	cd $(BUILD) && ctest --output-on-failure -j 2
 
+# The whole suite under AddressSanitizer and UBSan, in its own build directory
+# (not part of `make test`; see docs/TESTING.md).
+test-asan: deps node_modules
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTROUPE_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && TROUPE_SANITIZED=1 \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
+	  ctest --output-on-failure -j 2
+
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -R '^unit\.'
 
@@ -64,4 +76,4 @@ bench-keys: build
 	bench/keys.sh
 
 clean:
-	rm -rf $(BUILD) $(addsuffix /node_modules,$(NPM_DIRS))
+	rm -rf $(BUILD) $(ASAN_BUILD) $(addsuffix /node_modules,$(NPM_DIRS))

@@ -12,6 +12,7 @@
 #include "domain/service/server_options.hpp"
 #include "domain/chat/session_info.hpp"
 #include "http/log_format.hpp"
+#include "http/process_exit.hpp"
 #include "http/server.hpp"
 
 namespace {
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   // an idle server and delayed the first message after a quiet spell.
   cfg.set("scheduler.policy", caf::atom("sharing"));
   int rc = 0;
+  std::optional<http::stop_deadline> deadline;  // outlives the actor system
   {
     caf::actor_system sys{cfg};
     actors::runtime_options ropts;
@@ -110,8 +112,12 @@ int main(int argc, char** argv) {
       std::cerr << "troupe: " << e.what() << "\n";
       rc = 1;
     }
+    // The server has stopped: what remains must not hang (--drain-s + 2 s in all).
+    http::exit_on_next_signal();
+    deadline.emplace(std::chrono::milliseconds(1500));
     if (rt) actors::stop_runtime(sys, *rt);
   }  // the actor system waits for its actors here
+  deadline.reset();
   spdlog::shutdown();
   return rc;
 }

@@ -4,6 +4,7 @@
 
 #include "actors/errors.hpp"
 #include "domain/core/clock.hpp"
+#include "domain/core/text_sanitize.hpp"
 
 namespace troupe::actors {
 
@@ -20,7 +21,7 @@ struct agent_repo_state {
 using self_ptr = agent_repo_actor::stateful_pointer<agent_repo_state>;
 
 domain::api_error not_found_error(const std::string& id) {
-  return domain::not_found("agent '" + id + "' not found", "agent_not_found");
+  return domain::not_found("agent '" + domain::echo(id) + "' not found", "agent_not_found");
 }
 
 void check_write(storage::write_status s, const domain::agent_config& a) {

@@ -7,6 +7,7 @@
 #include "actors/detail/live_sessions.hpp"
 #include "actors/errors.hpp"
 #include "domain/core/ids.hpp"
+#include "domain/core/text_sanitize.hpp"
 
 namespace troupe::actors {
 
@@ -119,7 +120,12 @@ void deliver(self_ptr self, chat_turn turn, const agent_actor& agent) {
       .then(
           [=](turn_done& d) {
             if (d.ok) ++self->state.completions;
-            if (d.agent_failed) forget_agent(self, req_model, agent);
+            if (d.agent_failed) {
+              // Also stopped: should it still run (the failure was its
+              // provider's), nothing may outlive the scheduler's bookkeeping.
+              forget_agent(self, req_model, agent);
+              self->send_exit(agent, to_caf_error(domain::internal_error("the agent failed")));
+            }
             ended();
             if (d.bounced) return reroute(self, std::move(*d.bounced), agent);
             auto* live = self->state.sessions.find(id);
@@ -166,8 +172,8 @@ void agent_arrived(self_ptr self, const std::string& id, found_agent& found) {
   st.waiting.erase(id);
   if (!found.agent) {
     for (auto& t : turns)
-      t.reply->fail(domain::not_found("model '" + id + "' does not exist", "model_not_found",
-                                      "model"));
+      t.reply->fail(domain::not_found("model '" + domain::echo(id) + "' does not exist",
+                                      "model_not_found", "model"));
     return;
   }
   auto config = std::make_shared<const domain::agent_config>(std::move(*found.agent));

@@ -72,15 +72,17 @@ void finish(self_ptr self, turn_done done, const domain::api_error* error,
 std::optional<domain::api_error> refuse(const session_state& st,
                                         const domain::completion_request& req) {
   if (!st.info) return std::nullopt;
+  // First, and answered like an unknown session: nothing about another
+  // user's session (not even its agent) may show.
+  if (st.info->user_id != req.user_id)
+    return domain::not_found("session '" + st.id + "' not found", "session_not_found",
+                             "metadata.session_id");
   // A Responses chain may change the model (Agents SDK handoffs do): the
   // conversation keeps its first agent, the turn runs with the one asked for.
   if (!st.info->agent_id.empty() && st.info->agent_id != req.model && !req.response)
     return domain::bad_request("session '" + st.id + "' belongs to agent '" + st.info->agent_id +
                                    "', not '" + req.model + "'",
                                "metadata.session_id", "session_agent_mismatch");
-  if (st.info->user_id != req.user_id)
-    return domain::forbidden("session '" + st.id + "' belongs to another user",
-                             "metadata.user_id");
   return std::nullopt;
 }
 

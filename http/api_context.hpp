@@ -7,6 +7,7 @@
 #include "actors/runtime.hpp"
 #include "domain/service/server_options.hpp"
 #include "domain/service/services_config.hpp"
+#include "http/body_budget.hpp"
 #include "http/connection_watch.hpp"
 #include "http/http_sink.hpp"
 #include "http/metrics.hpp"
@@ -24,6 +25,8 @@ struct api_context {
   std::shared_ptr<connection_watch> connections = std::make_shared<connection_watch>();
   // main sets the one the actors report to as well.
   std::shared_ptr<http::metrics> metrics = std::make_shared<http::metrics>();
+  std::shared_ptr<body_budget> bodies =
+      std::make_shared<body_budget>(opts.max_inflight_body_bytes);
 
   std::chrono::milliseconds request_timeout() const {
     return std::chrono::milliseconds(static_cast<std::int64_t>(opts.turn_timeout_s * 1000));

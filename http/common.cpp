@@ -1,4 +1,5 @@
 #include "domain/service/http_rules.hpp"
+#include "domain/core/text_sanitize.hpp"
 #include "http/api_context.hpp"
 
 namespace troupe::http {
@@ -12,7 +13,7 @@ void require_json_body(const exchange& x, const api_context& ctx) {
   auto ct = x.req->header().opt_value_of(restinio::http_field::content_type);
   if (ct && !domain::is_json_content_type(*ct))
     throw domain::unsupported_media_type("Content-Type must be application/json, got '" +
-                                         std::string(ct->data(), ct->size()) + "'");
+                                         domain::echo({ct->data(), ct->size()}) + "'");
 }
 
 std::optional<std::string> owner_scope(const exchange& x) {

@@ -34,9 +34,4 @@ class connection_watch {
   std::atomic<std::int64_t> open_count_{0};
 };
 
-// The server's traits: the default ones plus this listener.
-struct server_traits : public restinio::default_traits_t {
-  using connection_state_listener_t = connection_watch;
-};
-
 }  // namespace troupe::http

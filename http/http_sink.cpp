@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/guarded_socket.hpp"
+
 namespace troupe::http {
 
 namespace {
@@ -17,11 +19,14 @@ restinio::http_status_line_t status_line(int status) {
     case 403: reason = "Forbidden"; break;
     case 404: reason = "Not Found"; break;
     case 405: reason = "Method Not Allowed"; break;
+    case 408: reason = "Request Timeout"; break;
     case 409: reason = "Conflict"; break;
     case 413: reason = "Payload Too Large"; break;
+    case 414: reason = "URI Too Long"; break;
     case 415: reason = "Unsupported Media Type"; break;
     case 422: reason = "Unprocessable Entity"; break;
     case 429: reason = "Too Many Requests"; break;
+    case 431: reason = "Request Header Fields Too Large"; break;
     case 500: reason = "Internal Server Error"; break;
     case 501: reason = "Not Implemented"; break;
     case 502: reason = "Bad Gateway"; break;
@@ -34,13 +39,16 @@ restinio::http_status_line_t status_line(int status) {
 
 }  // namespace
 
-http_sink::http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight)
-    : req_(std::move(req)), inflight_(std::move(inflight)),
-      start_(std::chrono::steady_clock::now()) {
+http_sink::http_sink(restinio::request_handle_t req, std::shared_ptr<inflight_counter> inflight,
+                     std::shared_ptr<body_budget> bodies, std::size_t max_unsent)
+    : req_(std::move(req)), inflight_(std::move(inflight)), bodies_(std::move(bodies)),
+      start_(std::chrono::steady_clock::now()), max_unsent_(max_unsent) {
   inflight_->n.fetch_add(1, std::memory_order_relaxed);
+  bodies_->force(req_->body().size());
 }
 
 http_sink::~http_sink() {
+  bodies_->release(req_->body().size());
   // Every request gets an answer, even one whose actors forgot it.
   std::lock_guard<std::recursive_mutex> guard{mu_};
   if (finished_) return;
@@ -58,8 +66,9 @@ http_sink::~http_sink() {
 }
 
 std::shared_ptr<http_sink> make_sink(const restinio::request_handle_t& req,
-                                     std::shared_ptr<inflight_counter> inflight) {
-  return std::make_shared<http_sink>(req, std::move(inflight));
+                                     std::shared_ptr<inflight_counter> inflight,
+                                     std::shared_ptr<body_budget> bodies, std::size_t max_unsent) {
+  return std::make_shared<http_sink>(req, std::move(inflight), std::move(bodies), max_unsent);
 }
 
 void http_sink::set_session(const std::string& id) {
@@ -119,11 +128,22 @@ void http_sink::send(int status, std::string json_body) {
 
 void http_sink::send_with_headers(int status, std::string json_body, const header_list& headers) {
   std::lock_guard<std::recursive_mutex> guard{mu_};
+  send_locked(status, std::move(json_body), headers, false);
+}
+
+void http_sink::send_and_close(int status, std::string json_body, const header_list& headers) {
+  std::lock_guard<std::recursive_mutex> guard{mu_};
+  send_locked(status, std::move(json_body), headers, true);
+}
+
+void http_sink::send_locked(int status, std::string json_body, const header_list& headers,
+                            bool close) {
   if (stream_ || !finish_locked(status)) return;
   auto r = req_->create_response(status_line(status));
   r.append_header(restinio::http_field::content_type, "application/json");
   add_extra_headers(r);
   for (auto& [k, v] : headers) r.append_header(k, v);
+  if (close) r.connection_close();
   r.set_body(std::move(json_body));
   r.done(watch_write());
 }
@@ -157,17 +177,33 @@ void http_sink::open_stream_locked() {
 
 void http_sink::stream(std::string events) {
   std::lock_guard<std::recursive_mutex> guard{mu_};
-  if (finished_) return;
+  if (finished_ || cut_off_) return;
   open_stream_locked();
-  stream_->append_chunk(std::move(events));
-  // One write on the wire at a time: chunks that arrive meanwhile go out
-  // together when it completes (no delay for the first, fewer syscalls after).
-  if (flush_pending_) {
-    unflushed_ = true;
-    return;
-  }
+  // One write on the wire at a time: events that arrive meanwhile go out
+  // together, as one chunk, when it completes (no delay for the first, fewer
+  // syscalls and allocations after).
+  gathered_ += events;
+  if (gathered_.size() + writing_ > max_unsent_) return cut_off_locked();
+  if (!flush_pending_) flush_locked();
+}
+
+void http_sink::flush_locked() {
   flush_pending_ = true;
+  writing_ = gathered_.size();
+  stream_->append_chunk(std::move(gathered_));
+  gathered_ = std::string();
   stream_->flush(after_flush());
+}
+
+// The client does not read: holding its output would grow memory without
+// bound. Close its connection; the turn goes on and is stored.
+void http_sink::cut_off_locked() {
+  cut_off_ = true;
+  spdlog::warn("{} {}: client does not read its stream ({} bytes unsent, limit {}): disconnected",
+               req_->header().method().c_str(), req_->header().path(),
+               gathered_.size() + writing_, max_unsent_);
+  gathered_ = std::string();
+  abort_connection(connection_);
 }
 
 restinio::write_status_cb_t http_sink::after_flush() {
@@ -175,10 +211,9 @@ restinio::write_status_cb_t http_sink::after_flush() {
     if (ec) self->gone_.store(true, std::memory_order_relaxed);
     std::lock_guard<std::recursive_mutex> guard{self->mu_};
     self->flush_pending_ = false;
-    if (ec || self->finished_ || !self->unflushed_) return;
-    self->unflushed_ = false;
-    self->flush_pending_ = true;
-    self->stream_->flush(self->after_flush());
+    self->writing_ = 0;
+    if (ec || self->finished_ || self->cut_off_ || self->gathered_.empty()) return;
+    self->flush_locked();
   };
 }
 
@@ -187,7 +222,11 @@ void http_sink::end_stream(std::string last_events) {
   if (finished_) return;
   open_stream_locked();
   finish_locked(200);
-  stream_->append_chunk(std::move(last_events));
+  if (!cut_off_) {
+    gathered_ += last_events;
+    stream_->append_chunk(std::move(gathered_));
+    gathered_ = std::string();
+  }
   stream_->done(watch_write());
 }
 

@@ -11,6 +11,8 @@ class query_params {
  public:
   explicit query_params(restinio::query_string_params_t q) : q_(std::move(q)) {}
   std::string text(const char* key) const;
+  // nullopt when the key is absent ("" when given empty).
+  std::optional<std::string> given(const char* key) const { return get(key); }
   bool flag(const char* key) const;
   std::int64_t limit(const char* key, std::int64_t fallback) const;
   std::int64_t offset(const char* key) const;

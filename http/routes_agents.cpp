@@ -4,6 +4,7 @@
 
 #include "domain/agents/agent_codec.hpp"
 #include "domain/agents/agent_patch.hpp"
+#include "domain/core/text_sanitize.hpp"
 #include "http/api_context.hpp"
 #include "http/query.hpp"
 
@@ -12,7 +13,7 @@ namespace troupe::http {
 namespace {
 
 domain::api_error agent_not_found(const std::string& id) {
-  return domain::not_found("agent '" + id + "' not found", "agent_not_found");
+  return domain::not_found("agent '" + domain::echo(id) + "' not found", "agent_not_found");
 }
 
 domain::agent_patch parse_patch(const exchange& x, const api_context& ctx) {
@@ -111,7 +112,8 @@ void add_agent_routes(router& r, const api_context& ctx) {
 
   r.add(http_method_get(), "/v1/models/:id", [&ctx](const exchange& x) {
     get_one(ctx, x, domain::encode_model,
-            domain::not_found("model '" + x.params[0] + "' does not exist", "model_not_found",
+            domain::not_found("model '" + domain::echo(x.params[0]) + "' does not exist",
+                              "model_not_found",
                               "model"));
   });
 }

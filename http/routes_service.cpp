@@ -1,6 +1,7 @@
 // GET /, /ping, /v1/health, /v1/templates[/{id}], /v1/schema
 #include "domain/service/service_codec.hpp"
 #include "domain/agents/templates.hpp"
+#include "domain/core/text_sanitize.hpp"
 #include "http/api_context.hpp"
 
 namespace troupe::http {
@@ -35,7 +36,8 @@ void add_service_routes(router& r, const api_context& ctx) {
   r.add(http_method_get(), "/v1/templates/:id", [](const exchange& x) {
     auto* t = domain::find_template(x.params[0]);
     if (!t)
-      throw domain::not_found("template '" + x.params[0] + "' not found", "template_not_found");
+      throw domain::not_found("template '" + domain::echo(x.params[0]) + "' not found",
+                              "template_not_found");
     send_json(x, 200, domain::encode_template(*t));
   });
 

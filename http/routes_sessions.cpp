@@ -1,5 +1,6 @@
 // /v1/sessions: the server-side conversations.
 #include "domain/chat/session_info.hpp"
+#include "domain/core/text_sanitize.hpp"
 #include "http/api_context.hpp"
 #include "http/query.hpp"
 
@@ -7,7 +8,14 @@ namespace troupe::http {
 
 namespace {
 domain::api_error session_not_found(const std::string& id) {
-  return domain::not_found("session '" + id + "' not found", "session_not_found");
+  return domain::not_found("session '" + domain::echo(id) + "' not found", "session_not_found");
+}
+
+// A user key sees its own sessions; the admin may name a user with ?user_id=,
+// and then another user's session does not exist either.
+std::optional<std::string> session_owner(const exchange& x) {
+  if (auto owner = owner_scope(x)) return owner;
+  return query_of(x).given("user_id");
 }
 
 }  // namespace
@@ -37,7 +45,7 @@ void add_session_routes(router& r, const api_context& ctx) {
   r.add(http_method_get(), "/v1/sessions/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::get_session{id, owner_scope(x)}, sink,
+    ask(ctx, ctx.rt.sessions, actors::get_session{id, session_owner(x)}, sink,
         [sink, id](const actors::session_detail& d) {
           if (!d.info) return actors::send_error(*sink, session_not_found(id));
           sink->send(200, domain::encode_session_detail(*d.info, d.messages));
@@ -47,7 +55,7 @@ void add_session_routes(router& r, const api_context& ctx) {
   r.add(http_method_delete(), "/v1/sessions/:id", [&ctx](const exchange& x) {
     auto sink = x.sink;
     auto id = x.params[0];
-    ask(ctx, ctx.rt.sessions, actors::delete_session{id, owner_scope(x)}, sink,
+    ask(ctx, ctx.rt.sessions, actors::delete_session{id, session_owner(x)}, sink,
         [sink, id](const actors::deleted& d) {
           if (!d.existed) return actors::send_error(*sink, session_not_found(id));
           sink->send_empty(204);

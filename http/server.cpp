@@ -6,8 +6,13 @@
 #include <spdlog/spdlog.h>
 
 #include "domain/service/http_rules.hpp"
+#include "domain/core/text_sanitize.hpp"
 #include "http/auth.hpp"
 #include "http/cors.hpp"
+#include "http/descriptor_limit.hpp"
+#include "http/intake_refusal.hpp"
+#include "http/process_exit.hpp"
+#include "http/server_traits.hpp"
 
 namespace troupe::http {
 
@@ -23,7 +28,7 @@ bool is_api_path(std::string_view path) {
 
 class dispatcher {
  public:
-  explicit dispatcher(api_context& ctx) : ctx_(ctx) {
+  dispatcher(api_context& ctx, const intake_limits& limits) : ctx_(ctx), limits_(limits) {
     add_service_routes(router_, ctx);
     add_chat_routes(router_, ctx);
     add_agent_routes(router_, ctx);
@@ -38,8 +43,16 @@ class dispatcher {
   const router& routes() const { return router_; }
 
   restinio::request_handling_status_t operator()(restinio::request_handle_t req) const {
-    auto sink = make_sink(req, ctx_.inflight);
+    auto sink = make_sink(req, ctx_.inflight, ctx_.bodies, ctx_.opts.max_unsent_bytes);
     sink->set_request_id(request_id_of(req));
+    auto note = intake_note_of(req);
+    if (note && note->status) {  // the gate refused it: answer and close
+      sink->on_finish([metrics = ctx_.metrics, method = std::string(req->header().method().c_str())](
+                          int status) { metrics->request_done(method, "refused", status); });
+      answer_refusal(*sink, *note, limits_);
+      return restinio::request_accepted();
+    }
+    if (note) sink->set_connection(note->connection);
     try {
       auto& h = req->header();
       auto path = h.path();
@@ -58,11 +71,11 @@ class dispatcher {
         (*m.handler)(exchange{req, m.params, sink, who});
       } else if (!m.allow.empty()) {
         auto e = domain::method_not_allowed(std::string(h.method().c_str()) + " is not allowed on " +
-                                            std::string(path) + "; allowed: " + m.allow);
+                                            domain::echo(path) + "; allowed: " + m.allow);
         sink->send_with_headers(405, domain::encode_error(e), {{"Allow", m.allow}});
       } else {
         throw domain::not_found("no route for " + std::string(h.method().c_str()) + " " +
-                                std::string(path));
+                                domain::echo(path));
       }
     } catch (const domain::api_error& e) {
       actors::send_error(*sink, e);
@@ -75,25 +88,25 @@ class dispatcher {
 
  private:
   api_context& ctx_;
+  intake_limits limits_;
   router router_;
 };
 
 // Stops accepting, then waits for in-flight requests up to the drain time.
 class shutdown_sequence {
  public:
-  shutdown_sequence(restinio::asio_ns::io_context& io, server_t& server, api_context& ctx)
-      : io_(io), server_(server), ctx_(ctx), signals_(io, SIGINT, SIGTERM), timer_(io) {}
+  shutdown_sequence(restinio::asio_ns::io_context& io, server_t& server, api_context& ctx,
+                    accept_watchdog& watchdog)
+      : io_(io), server_(server), ctx_(ctx), watchdog_(watchdog), signals_(io, SIGINT, SIGTERM),
+        timer_(io) {}
 
   void arm() {
     signals_.async_wait([this](const restinio::asio_ns::error_code& ec, int sig) {
       if (ec) return;
-      if (draining_) {  // a second signal: stop now
-        spdlog::warn("second signal, stopping without waiting");
-        io_.stop();
-        return;
-      }
+      if (draining_) exit_now(sig);
       draining_ = true;
       spdlog::info("signal {}: no longer accepting; draining up to {}s", sig, ctx_.opts.drain_s);
+      watchdog_.stop();
       server_.close_async([] {}, [](std::exception_ptr) {});
       deadline_ = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<std::int64_t>(ctx_.opts.drain_s * 1000));
@@ -124,6 +137,7 @@ class shutdown_sequence {
   restinio::asio_ns::io_context& io_;
   server_t& server_;
   api_context& ctx_;
+  accept_watchdog& watchdog_;
   restinio::asio_ns::signal_set signals_;
   restinio::asio_ns::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_;
@@ -133,38 +147,56 @@ class shutdown_sequence {
 
 }  // namespace
 
-std::vector<router::route_info> api_routes(api_context& ctx) { return dispatcher{ctx}.routes().routes(); }
+std::vector<router::route_info> api_routes(api_context& ctx) {
+  return dispatcher{ctx, intake_limits{}}.routes().routes();
+}
 
 int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
   auto& o = ctx.opts;
   auto turn_timeout = ctx.request_timeout();
+  auto descriptors = raise_descriptor_limit();
+  auto max_connections = o.max_connections ? o.max_connections : default_max_connections(descriptors);
+  if (max_connections + reserved_descriptors > descriptors)
+    spdlog::warn("--max-connections {} leaves less than {} of {} descriptors for the rest: "
+                 "accepts may fail for want of descriptors (they are retried)",
+                 max_connections, reserved_descriptors, descriptors);
+  intake_limits limits;
+  limits.max_body = o.max_body_bytes;
+  limits.read_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.read_timeout_s * 1000));
+  set_intake_config({limits, ctx.bodies});
+  int listen_fd = -1;
   server_t server{
       restinio::external_io_context(io),
       [&](auto& settings) {
         settings.address(o.host)
             .port(o.port)
-            .request_handler(dispatcher{ctx})
+            .request_handler(dispatcher{ctx, limits})
             .concurrent_accepts_count(o.http_threads)
+            .max_parallel_connections(max_connections)
+            .acceptor_post_bind_hook([&listen_fd](restinio::asio_ns::ip::tcp::acceptor& a) {
+              listen_fd = a.native_handle();
+            })
             // Streams must not wait for Nagle + delayed ACK (40 ms per chunk).
             .socket_options_setter([](auto& opts) {
               opts.set_option(restinio::asio_ns::ip::tcp::no_delay{true});
             })
             // The turn timeout answers 504 first; RESTinio's own timer is a backstop.
             .handle_request_timeout(turn_timeout + std::chrono::seconds(10))
+            // A request under way gets its 408 from the intake gate; this is
+            // the idle keep-alive limit, long enough never to cut a request short.
+            .read_next_http_message_timelimit(2 * limits.read_timeout)
             .write_http_response_timelimit(std::chrono::seconds(60))
             // 2, not 1: RESTinio reads a connection only while it may take
             // another request, and that read is what sees a client hang up
             // during a long turn (connection_watch then cancels the upstream).
             .max_pipelined_requests(2)
             .connection_state_listener(ctx.connections)
-            // Bodies over --max-body-bytes get a 413 from the handler; RESTinio
-            // drops the connection only far above that.
-            // Header sizes are capped too, so no request can grow memory without bound.
+            // Backstops only: the intake gate (guarded_socket) answers every
+            // request over its tighter limits before RESTinio sees a byte of it.
             .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                          .max_body_size(std::max<std::size_t>(16u << 20,
-                                                                               o.max_body_bytes * 4))
+                                          .max_body_size(o.max_body_bytes)
                                           .max_url_size(64u << 10)
-                                          .max_field_name_size(8u << 10)
+                                          .max_field_name_size(64u << 10)
                                           .max_field_value_size(64u << 10)
                                           .max_field_count(256));
       }};
@@ -174,11 +206,14 @@ int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
     spdlog::critical("cannot listen on {}: {}", o.listen, e.what());
     return 1;
   }
-  spdlog::info("troupe {} listening on http://{}:{} ({} HTTP threads)", TROUPE_VERSION, o.host,
-               o.port, o.http_threads);
+  spdlog::info("troupe {} listening on http://{}:{} ({} HTTP threads, at most {} connections, "
+               "{} descriptors)",
+               TROUPE_VERSION, o.host, o.port, o.http_threads, max_connections, descriptors);
   if (o.token.empty())
     spdlog::warn("no API token configured: serving /v1 without auth on loopback only");
-  shutdown_sequence shutdown{io, server, ctx};
+  accept_watchdog watchdog{io, listen_fd};
+  watchdog.start();
+  shutdown_sequence shutdown{io, server, ctx, watchdog};
   shutdown.arm();
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < o.http_threads; ++i) threads.emplace_back([&io] { io.run(); });

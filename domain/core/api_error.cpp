@@ -1,6 +1,7 @@
 #include "domain/core/api_error.hpp"
 
 #include "domain/core/json.hpp"
+#include "domain/core/text_sanitize.hpp"
 
 namespace troupe::domain {
 
@@ -60,17 +61,22 @@ api_error too_many_requests(std::string m, std::int64_t retry_after_s, std::stri
   return e;
 }
 
+// Messages and params may quote client input: valid UTF-8, bounded, always.
+static std::string safe_message(const api_error& e) {
+  return cap_utf8(to_valid_utf8(e.message), 2048);
+}
+
 void write_error_object(rapidjson::Writer<rapidjson::StringBuffer>& w, const api_error& e) {
   w.StartObject();
   w.Key("message");
-  w.String(e.message);
+  w.String(safe_message(e));
   w.Key("type");
   w.String(e.type);
   w.Key("param");
   if (e.param.empty())
     w.Null();
   else
-    w.String(e.param);
+    w.String(cap_utf8(to_valid_utf8(e.param), 256));
   w.Key("code");
   w.String(e.code);
   w.EndObject();
@@ -83,7 +89,7 @@ std::string encode_error(const api_error& e) {
   w.Key("error");
   write_error_object(w, e);
   w.Key("detail");
-  w.String(e.message);
+  w.String(safe_message(e));
   w.EndObject();
   return out.str();
 }

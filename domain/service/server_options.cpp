@@ -73,9 +73,26 @@ parse_outcome parse_server_options(int argc, char** argv) {
   app.add_option("--max-body-bytes", o.max_body_bytes, "Request body limit (413 above)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-inflight-body-bytes", o.max_inflight_body_bytes,
+                 "Request bodies in flight across all connections at most (503 above)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-unsent-bytes", o.max_unsent_bytes,
+                 "A streaming client that leaves more output unread is disconnected "
+                 "(its turn still completes and is stored)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--read-timeout-s", o.read_timeout_s,
+                 "A request must be complete this long after its first byte (408 after)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-config-bytes", o.max_config_bytes, "Stored agent configuration limit")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-connections", o.max_connections,
+                 "Open client connections at most; more wait in the listen backlog "
+                 "(0: half of the descriptor limit after a reserve of 32)")
+      ->capture_default_str();
   app.add_option("--http-threads", o.http_threads, "HTTP I/O threads (0: half the cores)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 256u));

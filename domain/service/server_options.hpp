@@ -26,7 +26,11 @@ struct server_options {
   std::size_t max_live_sessions = 100000;
   std::string export_session;  // set: print that session as JSON and exit
   std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_inflight_body_bytes = std::size_t(256) << 20;
+  std::size_t max_unsent_bytes = 1 << 20;  // per streaming response not read by its client
+  double read_timeout_s = 60;  // a request must be complete this long after its first byte
   std::size_t max_config_bytes = 64 << 10;
+  std::size_t max_connections = 0;  // 0: from the descriptor limit
   unsigned http_threads = 0;   // 0: half the cores (at least 1)
   unsigned actor_threads = 0;  // 0: half the cores (at least 1)
 };

@@ -135,7 +135,7 @@ describe('error table (token configured)', () => {
     assert.deepEqual(root.json, { service: 'troupe', version: '0.1.0', api: '/v1' });
   });
 
-  test('403: session used by another user_id', T, async () => {
+  test('404: session used by another user_id (as if unknown)', T, async () => {
     const first = await chat(s, {
       model: 'demo',
       messages: [{ role: 'user', content: 'hello' }],
@@ -149,7 +149,7 @@ describe('error table (token configured)', () => {
       messages: [{ role: 'user', content: 'hello again' }],
       metadata: { session_id: sid, user_id: 'mallory' },
     });
-    assertError(r, 403);
+    assertError(r, 404, { code: 'session_not_found' });
     // The owner can still use it.
     const ok = await chat(s, {
       model: 'demo',

@@ -195,6 +195,61 @@ describe('invalid UTF-8', () => {
   });
 });
 
+describe('error bodies are valid UTF-8 JSON', () => {
+  afterEach(() => assertAlive());
+
+  /** Sends raw bytes; returns [status, body decoded strictly as UTF-8 and parsed as JSON]. */
+  async function rawError(bytes) {
+    const r = await rawSend(s.port, [bytes], { timeoutMs: 3000 });
+    const cut = r.data.indexOf('\r\n\r\n');
+    assert.ok(cut > 0, `no response: ${JSON.stringify(r.data.toString('latin1').slice(0, 200))}`);
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(r.data.subarray(0, cut).toString('latin1'))?.[1]);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(r.data.subarray(cut + 4));
+    return [status, JSON.parse(text)];
+  }
+  const bytes = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
+
+  test('invalid bytes in the path, raw or percent-encoded', T, async () => {
+    for (const [path, raw] of [
+      [bytes('/v1/no-such/', [0xff, 0xfe, 0xc0, 0xaf], '/x'), true],
+      [bytes('/v1/sessions/', [0xed, 0xa0, 0x80]), true],
+      [bytes('/v1/agents/', [0xe2, 0x82]), true],
+      [bytes('/v1/sessions/%FF%FE%C0%AF'), false],
+      [bytes('/v1/templates/%E2%82'), false],
+      [bytes('/v1/models/%F4%90%80%80'), false],
+    ]) {
+      const [status, body] = await rawError(bytes('GET ', path, ' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      assert.equal(status, 404, body.error?.message);
+      if (raw) assert.match(body.error.message, /\uFFFD/);
+      assert.equal(body.detail, body.error.message);
+    }
+    // 405 quotes the path too.
+    const [status, body] = await rawError(bytes('PATCH /v1/sessions/', [0xff], ' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    assert.ok([404, 405].includes(status), `${status}`);
+    assert.equal(typeof body.error.message, 'string');
+  });
+
+  test('invalid bytes in the content type', T, async () => {
+    const payload = '{"model":"demo","messages":[{"role":"user","content":"x"}]}';
+    const [status, body] = await rawError(bytes(
+      'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/',
+      [0xff, 0xfe, 0x80],
+      `\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`,
+    ));
+    assert.equal(status, 415);
+    assert.match(body.error.message, /text\/\uFFFD/);
+  });
+
+  test('long echoed values are capped', T, async () => {
+    const r = await s.req('GET', `/v1/sessions/${'s'.repeat(5000)}`);
+    assertError(r, 404);
+    assert.ok(r.json.error.message.length < 400, `${r.json.error.message.length} characters`);
+    const m = await s.req('GET', `/v1/models/${'\u00e9'.repeat(1000)}`);
+    assertError(m, 404);
+    assert.ok(Buffer.byteLength(m.json.error.message) < 400);
+  });
+});
+
 describe('oversized requests', () => {
   afterEach(() => assertAlive());
 

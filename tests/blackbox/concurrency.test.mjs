@@ -249,7 +249,7 @@ describe('races', () => {
     assert.equal(list.filter((a) => a.name === target).length, 1);
   });
 
-  test('10 users racing for one new session: one owner, the rest 403', T, async () => {
+  test('10 users racing for one new session: one owner, the rest 404', T, async () => {
     const sid = uid('owner-race');
     const rs = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
@@ -258,7 +258,7 @@ describe('races', () => {
     );
     const ok = rs.filter((r) => r.status === 200);
     assert.equal(ok.length, 1);
-    rs.filter((r) => r.status !== 200).forEach((r) => assert.equal(r.status, 403, r.text));
+    rs.filter((r) => r.status !== 200).forEach((r) => assert.equal(r.status, 404, r.text));
     const g = (await s.req('GET', `/v1/sessions/${sid}`)).json;
     assert.equal(g.user_id, ok[0].json.metadata.user_id);
     assert.equal(g.message_count, 2);

@@ -78,7 +78,7 @@ describe('restart', () => {
         model: 'keeper', messages: [{ role: 'user', content: 'x' }],
         metadata: { session_id: 'kept', user_id: 'bob' },
       });
-      assert.equal(intruder.status, 403);
+      assert.equal(intruder.status, 404);
       const list = await s.req('GET', '/v1/sessions?agent_id=keeper');
       assert.equal(list.json.length, 1);
       assert.equal(list.json[0].message_count, 8);

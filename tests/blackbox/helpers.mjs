@@ -82,6 +82,8 @@ export function runBinary(args, { env = {}, timeoutMs = 10000, cwd = REPO_ROOT }
  *   token: passed as --token and used by req() by default
  *   host: the address in --listen (default 127.0.0.1; requests always go to 127.0.0.1)
  *   startTimeoutMs: how long to wait for /ping
+ *   maxFiles: run under `ulimit -n maxFiles` (soft and hard descriptor limit),
+ *             or [soft, hard]
  * Returns {base, port, token, url(path), req(...), stop(), kill(), proc, stderrText(), exited}.
  */
 export async function startServer({
@@ -91,13 +93,19 @@ export async function startServer({
   token,
   host = '127.0.0.1',
   startTimeoutMs = 10000,
+  maxFiles,
 } = {}) {
   const port = await freePort();
   const all = [...baseArgs, `--listen=${host}:${port}`, ...args];
   if (token) all.push(`--token=${token}`);
   const childEnv = { ...process.env, ...env };
   if (!('TROUPE_TOKEN' in env)) delete childEnv.TROUPE_TOKEN;
-  const proc = spawn(TROUPE_BIN, all, {
+  // With maxFiles the shell sets the limit, then becomes troupe (same pid).
+  const [soft, hard] = Array.isArray(maxFiles) ? maxFiles.map(Number) : [maxFiles, maxFiles].map(Number);
+  const [cmd, argv] = maxFiles
+    ? ['/bin/sh', ['-c', `ulimit -Sn ${soft} && ulimit -Hn ${hard} && exec "$0" "$@"`, TROUPE_BIN, ...all]]
+    : [TROUPE_BIN, all];
+  const proc = spawn(cmd, argv, {
     cwd: REPO_ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -417,4 +425,54 @@ export async function timedStream(server, body, { abortAfter, timeoutMs = 20000 
 export function deltaOf(ev) {
   if (ev.data === '[DONE]') return undefined;
   return JSON.parse(ev.data).choices?.[0]?.delta?.content;
+}
+
+/**
+ * HTTP/1.1 responses in raw bytes (Content-Length framed, or chunked as the
+ * streams are). Returns [{status, headers (lower-case keys), body (Buffer)}];
+ * an unfinished last response is left out.
+ */
+export function parseResponses(buf) {
+  const out = [];
+  let at = 0;
+  while (at < buf.length) {
+    const headEnd = buf.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) break;
+    const lines = buf.subarray(at, headEnd).toString('latin1').split('\r\n');
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+    if (!m) break;
+    const headers = {};
+    for (const l of lines.slice(1)) {
+      const i = l.indexOf(':');
+      if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+    }
+    if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+      const parts = [];
+      let p = headEnd + 4;
+      for (;;) {
+        const lineEnd = buf.indexOf('\r\n', p);
+        if (lineEnd < 0) return out;
+        const size = parseInt(buf.subarray(p, lineEnd).toString('latin1'), 16);
+        if (Number.isNaN(size) || lineEnd + 2 + size + 2 > buf.length) return out;
+        parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size));
+        p = lineEnd + 2 + size + 2;
+        if (size === 0) break;
+      }
+      out.push({ status: Number(m[1]), headers, body: Buffer.concat(parts) });
+      at = p;
+      continue;
+    }
+    const len = Number(headers['content-length'] ?? 0);
+    const bodyEnd = headEnd + 4 + len;
+    if (bodyEnd > buf.length) break;
+    out.push({ status: Number(m[1]), headers, body: buf.subarray(headEnd + 4, bodyEnd) });
+    at = bodyEnd;
+  }
+  return out;
+}
+
+/** VmRSS of a process in KiB (Linux). */
+export function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
 }

@@ -11,6 +11,7 @@ import {
   chat,
   contentOf,
   createAgent,
+  deltaOf,
   freePort,
   parseSSE,
   request,
@@ -18,6 +19,7 @@ import {
   sleep,
   startServer,
   streamText,
+  timedStream,
   writeAgents,
   writeServices,
   writeTemp,
@@ -337,6 +339,91 @@ describe('signals and draining', () => {
     assert.deepEqual(e, { code: 0, signal: null }, `exit after ${took} ms (SIGKILL = hung)`);
     assert.ok(took >= 400 && took < 3000, `exit after ${took} ms with --drain-s=0.5`);
     await Promise.all(pending);
+  });
+});
+
+describe('hang-ups and shutdown', () => {
+  // A reply long enough that every turn is still running when its client leaves.
+  const longReply = Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ');
+  const services = () =>
+    writeServices({
+      paced: { type: 'test', model: 'm', reply: longReply, first_token_ms: 50, token_interval_ms: 150 },
+      silent: { type: 'test', model: 'm', first_token_ms: 60000 },
+    });
+  const inflight = async (s) => (await s.req('GET', '/v1/health')).json.metrics.inflight_requests;
+
+  test('stream and non-stream hang-ups: in flight back to 0 within a second, SIGTERM exits 0 within the drain time', { timeout: 30000 }, async () => {
+    const s = await startServer({ baseArgs: [`--services=${services()}`, '--storage=memory'], args: ['--drain-s=3'] });
+    try {
+      const paced = await createAgent(s, { llm_config_id: 'paced' });
+      const silent = await createAgent(s, { llm_config_id: 'silent' });
+      const hangUp = (model, ms) =>
+        chat(s, { model, messages: [{ role: 'user', content: 'x' }] }, { timeoutMs: ms }).then(
+          () => assert.fail('the request should have been aborted'),
+          () => Date.now(),
+        );
+      const streamed = timedStream(s, { model: paced, messages: [{ role: 'user', content: 'x' }] }, {
+        abortAfter: (ev) => deltaOf(ev) === 'w1 ',
+      }).then((r) => {
+        assert.ok(r.abortedAt, 'the stream client left mid-turn');
+        return r.abortedAt;
+      });
+      const left = await Promise.all([streamed, hangUp(paced, 400), hangUp(silent, 400), hangUp(silent, 600)]);
+      const lastLeft = Math.max(...left);
+      let n = await inflight(s);
+      while (n > 0 && Date.now() - lastLeft < 3000) {
+        await sleep(50);
+        n = await inflight(s);
+      }
+      const after = Date.now() - lastLeft;
+      assert.equal(n, 0, 'every hung-up turn ended');
+      assert.ok(after < 1000, `in flight back to 0 ${after} ms after the last hang-up`);
+      // The agents still answer (a hang-up did not pass for a crashed agent).
+      const again = await chat(s, { model: paced, messages: [{ role: 'user', content: 'y' }] });
+      assert.equal(again.status, 200, again.text);
+    } finally {
+      const t0 = Date.now();
+      const e = await s.stop({ timeoutMs: 8000 });
+      const took = Date.now() - t0;
+      assert.deepEqual(e, { code: 0, signal: null }, `exit after ${took} ms (SIGKILL = hung)`);
+      assert.ok(took < 3000, `exit after ${took} ms with --drain-s=3`);
+    }
+  });
+
+  test('SIGTERM right after a stream hang-up, with turns of the same agent still running: exit 0', { timeout: 30000 }, async () => {
+    const s = await startServer({ baseArgs: [`--services=${services()}`, '--storage=memory'], args: ['--drain-s=1'] });
+    const paced = await createAgent(s, { llm_config_id: 'paced' });
+    const running = Array.from({ length: 3 }, (_, i) =>
+      chat(s, { model: paced, messages: [{ role: 'user', content: `r${i}` }] }, { timeoutMs: 15000 }).catch((e) => e),
+    );
+    await timedStream(s, { model: paced, messages: [{ role: 'user', content: 'x' }] }, {
+      abortAfter: (ev) => deltaOf(ev) === 'w0 ',
+    });
+    await sleep(300);  // the provider notices the hang-up
+    const t0 = Date.now();
+    const e = await s.stop({ timeoutMs: 8000 });
+    const took = Date.now() - t0;
+    assert.deepEqual(e, { code: 0, signal: null }, `exit after ${took} ms (SIGKILL = hung)`);
+    assert.ok(took < 1000 + 2000, `exit after ${took} ms with --drain-s=1`);
+    await Promise.all(running);
+  });
+
+  test('a second SIGTERM while draining exits at once, non-zero', { timeout: 30000 }, async () => {
+    const s = await startServer({ baseArgs: [`--services=${services()}`, '--storage=memory'], args: ['--drain-s=20'] });
+    const silent = await createAgent(s, { llm_config_id: 'silent' });
+    const pending = chat(s, { model: silent, messages: [{ role: 'user', content: 'x' }] }, { timeoutMs: 15000 }).catch((e) => e);
+    await sleep(200);
+    s.proc.kill('SIGTERM');
+    await sleep(300);
+    const t0 = Date.now();
+    s.proc.kill('SIGINT');
+    const e = await Promise.race([s.exited, sleep(5000).then(() => 'still running')]);
+    await s.kill();
+    assert.notEqual(e, 'still running');
+    assert.ok(Date.now() - t0 < 2000, `exited ${Date.now() - t0} ms after the second signal`);
+    assert.equal(e.signal, null);
+    assert.notEqual(e.code, 0);
+    await pending;
   });
 });
 

@@ -282,18 +282,49 @@ describe('history', () => {
 });
 
 describe('ownership', () => {
-  test('another user_id → 403; owner keeps access', T, async () => {
+  test('another user_id → 404; owner keeps access', T, async () => {
     const a = await turn('demo', [user('mine')], { user_id: 'owner' });
     const sid = a.metadata.session_id;
     assertError(
       await chat(s, { model: 'demo', messages: [user('x')], metadata: { session_id: sid, user_id: 'thief' } }),
-      403,
+      404,
+      { code: 'session_not_found' },
     );
     const b = await turn('demo', [user('still mine')], { session_id: sid, user_id: 'owner' });
     assert.equal(b.usage.prompt_tokens, SYS + 1 + REPLY + 2);
     const sess = await stored(sid);
     assert.equal(sess.user_id, 'owner');
-    assert.equal(sess.message_count, 4, '403 turn not stored');
+    assert.equal(sess.message_count, 4, '404 turn not stored');
+  });
+
+  test("another user's session answers exactly like an unknown one: chat, read, delete", T, async () => {
+    const other = await createAgent(s);
+    const sid = (await turn(other, [user('secret')], { user_id: 'owner' })).metadata.session_id;
+    const unknown = uid('never-used');
+    // Chat: the user check comes first, so the agent it belongs to never shows
+    // (a wrong agent alone would be a 400 naming it).
+    for (const model of ['demo', other]) {
+      const r = await chat(s, { model, messages: [user('x')], metadata: { session_id: sid, user_id: 'thief' } });
+      const e = assertError(r, 404, { code: 'session_not_found' });
+      assert.ok(!r.text.includes(other), `no agent id in: ${r.text}`);
+      assert.equal(e.message, `session '${sid}' not found`);
+    }
+    // Read and delete, scoped with ?user_id=: the same answer as for an id nobody used.
+    const same = async (method) => {
+      const theirs = await s.req(method, `/v1/sessions/${sid}?user_id=thief`);
+      const none = await s.req(method, `/v1/sessions/${unknown}?user_id=thief`);
+      assertError(theirs, 404);
+      assertError(none, 404);
+      assert.equal(theirs.text.replaceAll(sid, 'ID'), none.text.replaceAll(unknown, 'ID'));
+    };
+    await same('GET');
+    await same('DELETE');
+    // Still there for its owner, who can read and delete it.
+    const mine = await s.req('GET', `/v1/sessions/${sid}?user_id=owner`);
+    assert.equal(mine.status, 200, mine.text);
+    assert.equal(mine.json.message_count, 2);
+    assert.equal((await s.req('DELETE', `/v1/sessions/${sid}?user_id=owner`)).status, 204);
+    assertError(await s.req('GET', `/v1/sessions/${sid}`), 404);
   });
 
   test('a session used with another agent → 400', T, async () => {

@@ -1,8 +1,10 @@
 #define BOOST_TEST_MODULE scheduler
 #include <boost/test/unit_test.hpp>
 
+#include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "actors/agent_repository.hpp"
@@ -41,6 +43,19 @@ actors::agent_actor::behavior_type crashing_agent(actors::agent_actor::pointer) 
   };
 }
 
+// An agent that answers with a CAF error (as when its provider died) yet
+// keeps running: its own delayed message holds it alive for 20 s (long
+// enough to fail the test below, short enough not to hang the suite).
+actors::agent_actor::behavior_type failing_but_alive_agent(actors::agent_actor::pointer self) {
+  self->delayed_send(self, std::chrono::seconds(20), actors::agent_changed{});
+  return {
+      [](const actors::turn_input&) -> caf::result<actors::llm_result> {
+        return caf::make_error(caf::sec::request_receiver_down);
+      },
+      [](const actors::agent_changed&) {},
+  };
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
@@ -51,6 +66,9 @@ struct fixture {
   std::map<std::string, int> session_spawns;  // id → how many actors were made for it
   int agent_spawns = 0;
   bool crash_first_agent = false;
+  bool fail_first_agent_alive = false;
+  std::promise<void> failed_agent_stopped;
+  caf::actor watcher;
 
   explicit fixture(std::chrono::milliseconds session_idle = 60s) {
     cfg.set("scheduler.max-threads", 4);
@@ -76,12 +94,25 @@ struct fixture {
       return real.make_session(sys, id, fresh);
     };
     f.make_agent = [this, real](caf::actor_system& sys, std::shared_ptr<const domain::agent_config> c) {
-      bool crash;
+      bool crash, fail_alive;
       {
         std::lock_guard<std::mutex> g{mu};
-        crash = crash_first_agent && agent_spawns++ == 0;
+        bool first = agent_spawns++ == 0;
+        crash = crash_first_agent && first;
+        fail_alive = fail_first_agent_alive && first;
       }
       if (crash) return sys.spawn(crashing_agent);
+      if (fail_alive) {
+        auto a = sys.spawn(failing_but_alive_agent);
+        auto handle = std::make_shared<std::optional<actors::agent_actor>>(a);
+        watcher = sys.spawn([this, handle](caf::event_based_actor* m) -> caf::behavior {
+          m->monitor(**handle);
+          handle->reset();  // the watcher must not keep it alive itself
+          m->set_down_handler([this](caf::down_msg&) { failed_agent_stopped.set_value(); });
+          return {[](int) {}};
+        });
+        return a;
+      }
       return real.make_agent(sys, std::move(c));
     };
     actors::scheduler_options opts;
@@ -95,6 +126,7 @@ struct fixture {
   }
 
   ~fixture() {
+    if (watcher) caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(scheduler, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(agents, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
@@ -172,6 +204,16 @@ BOOST_FIXTURE_TEST_CASE(a_crashed_agent_answers_500_and_restarts, fixture) {
   BOOST_TEST(turn("a2", "s1") == 500);
   BOOST_TEST(turn("a2", "s1") == 200);
   BOOST_TEST(agent_spawns == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_agent_reported_failed_is_stopped_not_just_forgotten, fixture) {
+  // Forgotten but running, it would outlive the scheduler and hold up the
+  // actor system's shutdown forever.
+  fail_first_agent_alive = true;
+  create_agent("a3");
+  BOOST_TEST(turn("a3", "s1") == 500);
+  BOOST_TEST((failed_agent_stopped.get_future().wait_for(5s) == std::future_status::ready));
+  BOOST_TEST(turn("a3", "s1") == 200);  // a fresh agent took its place
 }
 
 BOOST_FIXTURE_TEST_CASE(unknown_model_is_404, fixture) {

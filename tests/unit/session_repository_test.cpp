@@ -70,3 +70,41 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
   }
   BOOST_TEST(store->get("s").has_value());
 }
+
+BOOST_AUTO_TEST_CASE(reads_and_deletes_scoped_to_a_user_see_only_their_sessions) {
+  std::shared_ptr<storage::session_store> store = storage::open_storage("memory").sessions;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto repo = actors::spawn_session_repository(sys, store);
+  caf::scoped_actor self{sys};
+  domain::session_info info;
+  info.id = "s";
+  info.agent_id = "a";
+  info.user_id = "ann";
+  info.created_at_ms = info.last_activity_ms = 1;
+  self->request(repo, 5s, actors::store_turn{info, {{domain::role::user, "q", 1}}, {}, std::nullopt})
+      .receive([](const actors::stored&) {}, [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+  auto read = [&](std::optional<std::string> user) {
+    bool found = false;
+    self->request(repo, 5s, actors::get_session{"s", std::move(user)})
+        .receive([&](const actors::session_detail& d) { found = d.info.has_value(); },
+                 [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    return found;
+  };
+  auto remove = [&](std::optional<std::string> user) {
+    bool existed = false;
+    self->request(repo, 5s, actors::delete_session{"s", std::move(user)})
+        .receive([&](const actors::deleted& d) { existed = d.existed; },
+                 [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
+    return existed;
+  };
+  BOOST_TEST(read(std::nullopt));
+  BOOST_TEST(read(std::string("ann")));
+  BOOST_TEST(!read(std::string("bob")));
+  BOOST_TEST(!read(std::string("")));
+  BOOST_TEST(!remove(std::string("bob")));
+  BOOST_TEST(store->count() == 1u);  // bob's delete touched nothing
+  BOOST_TEST(remove(std::string("ann")));
+  BOOST_TEST(store->count() == 0u);
+  self->send_exit(repo, caf::exit_reason::user_shutdown);
+}

@@ -157,8 +157,9 @@ BOOST_FIXTURE_TEST_CASE(a_failed_turn_stores_nothing, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(another_user_is_refused_and_history_reloads, fixture) {
   caf::scoped_actor self{*sys};
-  auto run = [&](const actors::session_actor& s, const char* content, const char* user) {
-    auto t = testing::make_turn("a", "s3", content, user);
+  auto run = [&](const actors::session_actor& s, const char* content, const char* user,
+                 const char* model = "a") {
+    auto t = testing::make_turn(model, "s3", content, user);
     self->request(s, 5s, actors::session_turn{t.turn, agent})
         .receive([&](const actors::turn_done&) {}, [&](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
     BOOST_REQUIRE(t.sink->wait());
@@ -166,11 +167,15 @@ BOOST_FIXTURE_TEST_CASE(another_user_is_refused_and_history_reloads, fixture) {
   };
   auto first = session("s3", true);
   BOOST_TEST(run(first, "hello", "alice") == 200);
-  BOOST_TEST(run(first, "intrude", "bob") == 403);
+  // Another user's session is unknown to them (404), checked before the
+  // agent: with another agent too it is still 404, never the 400 naming it.
+  BOOST_TEST(run(first, "intrude", "bob") == 404);
+  BOOST_TEST(run(first, "intrude", "bob", "other-agent") == 404);
+  BOOST_TEST(run(first, "wrong agent", "alice", "other-agent") == 400);
   caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
   // A fresh actor for the same id loads the stored owner and history.
   auto second = session("s3", false);
-  BOOST_TEST(run(second, "intrude", "bob") == 403);
+  BOOST_TEST(run(second, "intrude", "bob") == 404);
   BOOST_TEST(run(second, "again", "alice") == 200);
   BOOST_TEST(stored("s3").size() == 4u);
   caf::anon_send_exit(second, caf::exit_reason::user_shutdown);

@@ -1,5 +1,6 @@
 #pragma once
 // Shared by the actor tests: a reply_sink that records what a request got.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -34,7 +35,7 @@ class recording_sink final : public actors::reply_sink {
     done_ = true;
     cv_.notify_all();
   }
-  bool client_gone() const override { return false; }
+  bool client_gone() const override { return gone.load(); }
   void set_session(const std::string&) override {}
 
   // Waits for the reply; false on timeout.
@@ -50,6 +51,9 @@ class recording_sink final : public actors::reply_sink {
     std::lock_guard<std::mutex> g{mu_};
     return body_;
   }
+
+  // Set by a test: the client hung up.
+  std::atomic<bool> gone{false};
 
  private:
   std::mutex mu_;
