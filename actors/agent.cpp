@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "actors/errors.hpp"
+#include "actors/tools/tool_loop.hpp"
 #include "domain/agents/templates.hpp"
 
 namespace troupe::actors {
@@ -13,6 +14,7 @@ struct agent_state {
   std::shared_ptr<const domain::agent_config> config;
   domain::chat_settings settings;  // parsed once per configuration
   std::shared_ptr<const provider_directory> providers;
+  std::shared_ptr<const toolset_directory> toolsets;  // null: none configured
   // Turns waiting for their provider, so that they are answered if this actor stops.
   std::unordered_map<std::uint64_t, caf::typed_response_promise<llm_result>> pending;
   std::uint64_t next_call = 0;
@@ -50,8 +52,24 @@ void fail_pending(self_ptr self, const caf::error& why) {
   self->state.pending.clear();
 }
 
+// Who answers the turn: the provider, or a tool loop over it when the agent
+// has toolsets.
+provider_actor answerer(self_ptr self, const provider_actor& provider) {
+  auto& st = self->state;
+  if (!st.toolsets || st.config->toolsets.empty()) return provider;
+  tool_loop_config loop;
+  loop.provider = provider;
+  loop.max_iterations = st.settings.max_tool_iterations;
+  loop.max_result_bytes = st.settings.max_tool_result_bytes;
+  for (auto& name : st.config->toolsets)
+    if (auto* e = st.toolsets->find(name); e && e->actor) loop.toolsets.push_back(e->actor);
+  if (loop.toolsets.empty()) return provider;
+  return spawn_tool_loop(self->system(), std::move(loop));
+}
+
 agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::agent_config> config,
-                                 std::shared_ptr<const provider_directory> providers) {
+                                 std::shared_ptr<const provider_directory> providers,
+                                 std::shared_ptr<const toolset_directory> toolsets) {
   self->set_exit_handler([=](caf::exit_msg& m) {
     fail_pending(self, m.reason);
     self->quit(m.reason);
@@ -63,6 +81,7 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
   });
   self->state.set(std::move(config));
   self->state.providers = std::move(providers);
+  self->state.toolsets = std::move(toolsets);
   return {
       [=](const turn_input& in) -> caf::result<llm_result> {
         auto& st = self->state;
@@ -98,7 +117,7 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
         auto rp = self->make_response_promise<llm_result>();
         auto id = st.next_call++;
         st.pending.emplace(id, rp);
-        self->request(provider->actor, caf::infinite, std::move(call))
+        self->request(answerer(self, provider->actor), caf::infinite, std::move(call))
             .then(
                 [=](llm_result& r) {
                   // The prefix leads the reply's text (a reply of only tool
@@ -121,8 +140,9 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
 }  // namespace
 
 agent_actor spawn_agent(caf::actor_system& sys, std::shared_ptr<const domain::agent_config> config,
-                        std::shared_ptr<const provider_directory> providers) {
-  return sys.spawn(agent, std::move(config), std::move(providers));
+                        std::shared_ptr<const provider_directory> providers,
+                        std::shared_ptr<const toolset_directory> toolsets) {
+  return sys.spawn(agent, std::move(config), std::move(providers), std::move(toolsets));
 }
 
 }  // namespace troupe::actors

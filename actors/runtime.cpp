@@ -24,6 +24,7 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
   rt.key_directory = std::make_shared<domain::key_directory>();
   load_keys(*backends.keys, *backends.usage, *rt.key_directory, domain::now_ms());
   rt.providers = spawn_providers(sys, services, opts.metrics);
+  rt.toolsets = spawn_toolsets(sys, services, rt.providers->io);
   rt.storage_health = std::make_shared<component_status>();
   rt.sessions = spawn_session_repository(sys, std::move(backends.sessions), rt.storage_health,
                                          opts.metrics);
@@ -42,7 +43,7 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
   }
   rt.watchdog = spawn_turn_watchdog(sys, sopts.deadlines, watchdog_tick(opts.turn_timeout));
   rt.scheduler = spawn_scheduler(sys, rt.agents, rt.sessions,
-                                 default_factory(rt.providers, rt.sessions, sopts), opts.scheduler);
+                                 default_factory(rt.providers, rt.sessions, sopts, rt.toolsets), opts.scheduler);
   caf::anon_send(rt.agents, subscribe{rt.scheduler});
   caf::anon_send(rt.sessions, subscribe{rt.scheduler});
   return rt;
@@ -58,6 +59,7 @@ void stop_runtime(caf::actor_system&, const runtime& rt) {
   caf::anon_send_exit(rt.keys, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.usage, caf::exit_reason::user_shutdown);  // writes what is pending first
   if (rt.session_reader) caf::anon_send_exit(rt.session_reader, caf::exit_reason::user_shutdown);
+  stop_toolsets(*rt.toolsets);
   for (auto& [name, p] : rt.providers->entries)
     if (p.actor) caf::anon_send_exit(p.actor, caf::exit_reason::user_shutdown);
 }

@@ -30,6 +30,7 @@ struct runtime {
   session_loader_actor session_reader;  // sqlite only: loads on a second connection
   scheduler_actor scheduler;
   std::shared_ptr<const provider_directory> providers;
+  std::shared_ptr<const toolset_directory> toolsets;
   std::shared_ptr<component_status> storage_health;  // written by both repositories
   caf::actor watchdog;
   key_repo_actor keys;

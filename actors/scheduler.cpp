@@ -304,11 +304,12 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
 }  // namespace
 
 actor_factory default_factory(std::shared_ptr<const provider_directory> providers,
-                              session_repo_actor sessions, session_options opts) {
+                              session_repo_actor sessions, session_options opts,
+                              std::shared_ptr<const toolset_directory> toolsets) {
   actor_factory f;
-  f.make_agent = [providers](caf::actor_system& sys,
-                             std::shared_ptr<const domain::agent_config> config) {
-    return spawn_agent(sys, std::move(config), providers);
+  f.make_agent = [providers, toolsets](caf::actor_system& sys,
+                                       std::shared_ptr<const domain::agent_config> config) {
+    return spawn_agent(sys, std::move(config), providers, toolsets);
   };
   f.make_session = [sessions, opts](caf::actor_system& sys, const std::string& id, bool fresh) {
     return spawn_session(sys, id, fresh, sessions, opts);

@@ -9,6 +9,7 @@
 #include "actors/messages.hpp"
 #include "actors/providers/provider_directory.hpp"
 #include "actors/session.hpp"
+#include "actors/tools/toolset_directory.hpp"
 
 namespace troupe::actors {
 
@@ -20,7 +21,8 @@ struct actor_factory {
 };
 
 actor_factory default_factory(std::shared_ptr<const provider_directory> providers,
-                              session_repo_actor sessions, session_options opts);
+                              session_repo_actor sessions, session_options opts,
+                              std::shared_ptr<const toolset_directory> toolsets = nullptr);
 
 struct scheduler_options {
   // A session with no turn for this long sleeps (its actor stops; it stays stored).

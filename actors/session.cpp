@@ -115,7 +115,10 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
   write.info.last_activity_ms = now;
   auto& added = write.messages;
   added.assign(req.messages.begin() + static_cast<std::ptrdiff_t>(new_begin), req.messages.end());
-  added.push_back(domain::stored_reply(r.first().message, req.legacy_functions));
+  // The agent's own tool calls and their results come before its reply (or
+  // end with it, when the reply called the client's tools as well).
+  added.insert(added.end(), r.steps.begin(), r.steps.end());
+  if (!r.reply_in_steps) added.push_back(domain::stored_reply(r.first().message, req.legacy_functions));
   for (auto& m : added) m.created_at_ms = now;
   write.info.conv_hash = domain::conversation_hash(added.begin(), added.end(), write.info.conv_hash);
   if (req.response) {  // a Responses turn: its response is stored with it

@@ -1,5 +1,7 @@
 #include "actors/turn_reply.hpp"
 
+#include "domain/core/json.hpp"
+
 namespace troupe::actors {
 
 void send_error(reply_sink& sink, const domain::api_error& e) {
@@ -75,9 +77,56 @@ void turn_reply::delta(std::string_view text, int index) {
   sink_->stream(std::move(events));
 }
 
-void turn_reply::relay(const domain::stream_piece& piece) {
+namespace {
+
+// The delta without its tool call fragments; null when nothing else is left.
+std::unique_ptr<rapidjson::Document> without_tool_calls(const domain::json_value& delta) {
+  auto out = std::make_unique<rapidjson::Document>();
+  out->SetObject();
+  bool kept = false;
+  for (auto& m : delta.GetObject()) {
+    if (m.name == "tool_calls" || m.name == "function_call") continue;
+    out->AddMember(domain::json_value(m.name, out->GetAllocator()),
+                   domain::json_value(m.value, out->GetAllocator()), out->GetAllocator());
+    kept = true;
+  }
+  if (!kept) out.reset();
+  return out;
+}
+
+}  // namespace
+
+void turn_reply::hold_tool_calls() {
+  std::lock_guard<std::mutex> guard{mu_};
+  hold_calls_ = true;
+}
+
+void turn_reply::tool_activity(const domain::server_tool_call& call) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_ || !stream_) return;
+  auto events = enc_->tool_activity(call);
+  if (!events.empty()) sink_->stream(std::move(events));
+}
+
+void turn_reply::keepalive() {
+  std::lock_guard<std::mutex> guard{mu_};
+  // Only inside an open stream: before it, a failure must still be able to
+  // answer with its status.
+  if (finished_ || !stream_ || !enc_->opened()) return;
+  sink_->stream(std::string(domain::sse_keepalive));
+}
+
+void turn_reply::relay(const domain::stream_piece& given) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (finished_ || !stream_) return;
+  auto piece = given;
+  std::unique_ptr<rapidjson::Document> kept;
+  if (hold_calls_ && piece.delta && piece.delta->IsObject() &&
+      (piece.delta->HasMember("tool_calls") || piece.delta->HasMember("function_call"))) {
+    kept = without_tool_calls(*piece.delta);
+    piece.delta = kept.get();
+    if (!domain::worth_relaying(piece)) return;
+  }
   output_locked();
   std::string events;
   if (piece.delta && piece.delta->IsObject()) {
@@ -98,7 +147,9 @@ void turn_reply::complete(const llm_result& r) {
     sink_->send(200, enc_->whole(r, r.provider));
     return;
   }
-  sink_->end_stream(enc_->finish(r, r.provider, include_usage_));
+  auto events = hold_calls_ ? enc_->held_calls(r) : std::string();
+  events += enc_->finish(r, r.provider, include_usage_);
+  sink_->end_stream(std::move(events));
 }
 
 void turn_reply::fail(const domain::api_error& e) {

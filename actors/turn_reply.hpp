@@ -60,6 +60,14 @@ class turn_reply {
   // Stream only: an upstream delta, relayed as it is (tool call fragments,
   // refusal, logprobs, extension fields).
   void relay(const domain::stream_piece& piece);
+  // The agent runs tools of its own in this turn: tool call fragments are
+  // held back (the agent's calls are not the client's), and the calls the
+  // client must run go out whole with the end of the turn.
+  void hold_tool_calls();
+  // Stream only: a tool the agent runs, as it starts and ends.
+  void tool_activity(const domain::server_tool_call& call);
+  // Stream only: a comment that keeps a quiet stream (a long tool run) alive.
+  void keepalive();
   void complete(const llm_result& r);
   void fail(const domain::api_error& e);
 
@@ -76,6 +84,7 @@ class turn_reply {
   bool include_usage_;
   std::string prefix_;  // still to send before choice 0's first content
   bool finished_ = false;
+  bool hold_calls_ = false;
   std::shared_ptr<turn_observer> observer_;
   bool started_ = false, output_ = false;
 };

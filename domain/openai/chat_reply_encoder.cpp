@@ -48,6 +48,19 @@ class chat_encoder final : public reply_encoder {
     return open(0) + sse_tool_chunk(meta_, c);
   }
 
+  std::string held_calls(const completion_result& r) override {
+    std::string out;
+    auto& calls = r.first().message.tool_calls();
+    for (std::size_t k = 0; k < calls.size(); ++k) {
+      rapidjson::Document delta;
+      delta.Parse(tool_call_delta(k, &calls[k], calls[k].arguments).c_str());
+      stream_piece p;
+      p.delta = &delta;
+      out += piece(p);
+    }
+    return out;
+  }
+
   bool opened() const override { return !opened_.empty(); }
 
  private:

@@ -31,6 +31,9 @@ class reply_encoder {
   virtual std::string failure(const api_error& e) = 0;
   // A tool the agent runs (an extension chat clients ignore; none in Responses).
   virtual std::string tool_activity(const server_tool_call&) { return {}; }
+  // The tool calls of the reply, whole, when their fragments were held back
+  // (the agent ran tools of its own in the turn); before finish().
+  virtual std::string held_calls(const completion_result&) { return {}; }
   // Whether any stream event went out (then a failure is an event, not a status).
   virtual bool opened() const = 0;
 };

@@ -91,6 +91,10 @@ class responses_encoder final : public reply_encoder {
     return out;
   }
 
+  // Tool runs show nothing in a Responses stream, but they open it (so that
+  // keep-alive comments may follow).
+  std::string tool_activity(const server_tool_call&) override { return open(); }
+
   bool opened() const override { return opened_; }
 
  private:
