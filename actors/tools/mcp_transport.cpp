@@ -91,7 +91,9 @@ class http_call final : public http_exchange {
     if (head_.content_type.rfind("text/event-stream", 0) == 0) {
       domain::sse_parser sse;
       auto each = [&](std::string_view data) {
-        tell(actor_, mcp_in{gen_, std::string(data)});
+        // Events without data (a resumption primer, a keep-alive) carry no message.
+        if (data.find_first_not_of(" \t\r\n") != std::string_view::npos)
+          tell(actor_, mcp_in{gen_, std::string(data)});
         return true;
       };
       sse.feed(body_, each);
