@@ -117,13 +117,19 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
   added.assign(req.messages.begin() + static_cast<std::ptrdiff_t>(new_begin), req.messages.end());
   // The agent's own tool calls and their results come before its reply (or
   // end with it, when the reply called the client's tools as well).
+  domain::stored_turn_layout layout{added.size(), 0};
   added.insert(added.end(), r.steps.begin(), r.steps.end());
   if (!r.reply_in_steps) added.push_back(domain::stored_reply(r.first().message, req.legacy_functions));
+  layout.reply_at = added.size() - 1;
+  while (r.reply_in_steps && layout.reply_at > layout.inputs_end &&
+         added[layout.reply_at].role != domain::role::assistant)
+    --layout.reply_at;
   for (auto& m : added) m.created_at_ms = now;
   write.info.conv_hash = domain::conversation_hash(added.begin(), added.end(), write.info.conv_hash);
   if (req.response) {  // a Responses turn: its response is stored with it
     auto end = write.info.message_count + static_cast<std::int64_t>(added.size());
-    auto extra = domain::store_response(*req.response, r, added, st.id, st.info->user_id, end, now);
+    auto extra = domain::store_response(*req.response, r, added, layout, st.id,
+                                         st.info->user_id, end, now);
     write.item_ids = std::move(extra.item_ids);
     write.response = std::move(extra.record);
   }

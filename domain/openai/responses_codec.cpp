@@ -199,16 +199,15 @@ std::string encode_response(const response_spec& spec, const response_state& st)
 }
 
 response_storage store_response(const response_spec& spec, const completion_result& r,
-                                const message_list& added, const std::string& session_id,
-                                const std::string& user_id, std::int64_t end_count,
-                                std::int64_t now_ms) {
+                                const message_list& added, stored_turn_layout layout,
+                                const std::string& session_id, const std::string& user_id,
+                                std::int64_t end_count, std::int64_t now_ms) {
   response_storage out;
   std::vector<stored_item> inputs;
-  for (std::size_t i = 0; i + 1 < added.size(); ++i) {
-    out.item_ids.push_back(new_item_id(added[i].role));
-    inputs.push_back({out.item_ids.back(), added[i]});
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    out.item_ids.push_back(i == layout.reply_at ? spec.message_item_id : new_item_id(added[i].role));
+    if (i < layout.inputs_end) inputs.push_back({out.item_ids.back(), added[i]});
   }
-  out.item_ids.push_back(spec.message_item_id);
   auto& rec = out.record;
   rec.id = spec.id;
   rec.session_id = session_id;
@@ -225,7 +224,8 @@ response_storage store_response(const response_spec& spec, const completion_resu
     rec.input_items += item;
   }
   rec.input_items += ']';
-  auto& reply = added.back();
+  // What the response shows: its text and the calls the client must run.
+  auto& reply = r.first().message;
   if ((reply.kind == content_kind::text && !reply.content.empty()) || (reply.extra && reply.extra->refusal))
     rec.output_item_ids.push_back(spec.message_item_id);
   for (auto& c : reply.tool_calls()) rec.output_item_ids.push_back(function_call_item_id(spec.message_item_id, c.id));

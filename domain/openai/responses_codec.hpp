@@ -37,12 +37,18 @@ struct response_storage {
   std::vector<std::string> item_ids;
   response_record record;
 };
-// `added`: the messages the turn stores, the reply last; `end_count`: the
-// session's message count once they are stored.
+// `added`: the messages the turn stores: the request's input first
+// ([0, inputs_end)), then the agent's own tool calls and results, and the
+// reply at `reply_at` (last, unless it also called the agent's tools);
+// `end_count`: the session's message count once they are stored.
+struct stored_turn_layout {
+  std::size_t inputs_end = 0;
+  std::size_t reply_at = 0;
+};
 response_storage store_response(const response_spec& spec, const completion_result& r,
-                                const message_list& added, const std::string& session_id,
-                                const std::string& user_id, std::int64_t end_count,
-                                std::int64_t now_ms);
+                                const message_list& added, stored_turn_layout layout,
+                                const std::string& session_id, const std::string& user_id,
+                                std::int64_t end_count, std::int64_t now_ms);
 
 std::unique_ptr<reply_encoder> responses_reply_encoder(std::shared_ptr<const response_spec> spec);
 

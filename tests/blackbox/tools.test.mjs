@@ -92,6 +92,7 @@ describe('tools', () => {
           add: script([['get-sum', { a: 2, b: 40 }]]),
           bad_sum: script([['get-sum', { a: 'two', b: 40 }]]),
           slow: script([['trigger-long-running-operation', { duration: 3, steps: 1 }]]),
+          long: script([['trigger-long-running-operation', { duration: 16, steps: 2 }]]),
           twice: script([
             ['trigger-long-running-operation', { duration: 1, steps: 1 }],
             ['trigger-long-running-operation', { duration: 1, steps: 1 }],
@@ -233,6 +234,29 @@ describe('tools', () => {
     assert.ok(Date.now() - t0 < 2900, 'answered before the tool would have finished');
     assert.equal(r.json.metadata.tool_calls[0].status, 'error');
     assert.match(r.json.choices[0].message.content, /did not answer within 1 s/);
+  });
+
+  test('a long tool run keeps the stream alive with ": ping" comments every 15 s', T, async () => {
+    const id = await agent('long', ['everything']);
+    const r = await streamChat(s, { model: id, stream: true, messages: [user('long')] }, { timeoutMs: 40000 });
+    assert.equal(r.status, 200);
+    assert.match(r.raw, /\n: ping\n\n/);
+    assert.deepEqual(toolEvents(r.chunks).map((t) => t.status), ['running', 'done']);
+    assert.ok(r.done);
+  });
+
+  test('Responses API: the agent tools run; input items are the client input only', T, async () => {
+    const id = await agent('calc', ['basics']);
+    const r = await s.req('POST', '/v1/responses', { body: { model: id, input: 'compute' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.output.at(-1).content[0].text, 'Results: 14');
+    const items = await s.req('GET', `/v1/responses/${r.json.id}/input_items`);
+    assert.deepEqual(items.json.data.map((i) => i.type), ['message']);
+    const next = await s.req('POST', '/v1/responses', { body: { model: id, input: 'more', previous_response_id: r.json.id } });
+    assert.equal(next.status, 200, next.text);
+    const st = await s.req('POST', '/v1/responses', { body: { model: id, input: 'compute', stream: true } });
+    assert.match(st.text, /event: response.completed/);
+    assert.match(st.text, /Results: 14/);
   });
 
   test('parallel calls run together: both start before either ends', T, async () => {
