@@ -113,6 +113,12 @@ class example_writer {
   }
 
   static void string(json_writer_t& w, const json_value& schema) {
+    // The schema's own example or default, when it gives one.
+    for (auto key : {"examples", "default"}) {
+      auto* x = member(schema, key);
+      if (x && x->IsArray() && !x->Empty()) x = &(*x)[0];
+      if (x && x->IsString()) return write_string(w, {x->GetString(), x->GetStringLength()});
+    }
     std::string s = "example";
     if (auto* f = member(schema, "format"); f && f->IsString()) {
       std::string_view format(f->GetString());

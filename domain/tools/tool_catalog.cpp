@@ -77,14 +77,16 @@ std::vector<tool_definition> builtin_tools(const toolset_config& toolset) {
       t.description = "The current date and time in a time zone.";
       t.parameters_json =
           R"J({"type":"object","properties":{"timezone":{"type":"string","description":)J"
-          R"J("IANA time zone name, e.g. Europe/Paris or UTC (default UTC)"}},"additionalProperties":false})J";
+          R"J("IANA time zone name, e.g. Europe/Paris or UTC (default UTC)","examples":["Europe/Paris"]}},)J"
+          R"J("additionalProperties":false})J";
     } else if (name == "calculator") {
       t.description =
           "Evaluates an arithmetic expression: + - * / % ^, parentheses, pi, e, sqrt, abs, "
           "sin, cos, tan, asin, acos, atan, exp, ln, log10, log2, floor, ceil, round.";
       t.parameters_json =
           R"J({"type":"object","properties":{"expression":{"type":"string","description":)J"
-          R"J("e.g. (2 + 3) * sqrt(16)"}},"required":["expression"],"additionalProperties":false})J";
+          R"J("e.g. (2 + 3) * sqrt(16)","examples":["(2 + 3) * sqrt(16)"]}},"required":["expression"],)J"
+          R"J("additionalProperties":false})J";
     } else if (name == "fetch_url") {
       t.description = fmt::format("Fetches a web page as text (HTTP GET). Allowed URL prefixes: {}",
                                   fmt::join(toolset.fetch_allow, ", "));

@@ -46,3 +46,13 @@ BOOST_AUTO_TEST_CASE(nested_minimums_stay_small) {
   BOOST_TEST(out.size() < 100000u);
   parse_json(out);
 }
+
+BOOST_AUTO_TEST_CASE(strings_take_the_schemas_own_example_or_default) {
+  auto d = parse_json(example_for_schema(R"({"type":"object","properties":{
+      "zone":{"type":"string","examples":["Europe/Paris","UTC"]},
+      "unit":{"type":"string","default":"celsius"},
+      "odd":{"type":"string","examples":[3]}}})"));
+  BOOST_TEST(std::string(d["zone"].GetString()) == "Europe/Paris");
+  BOOST_TEST(std::string(d["unit"].GetString()) == "celsius");
+  BOOST_TEST(std::string(d["odd"].GetString()) == "example");  // not a string: ignored
+}
