@@ -9,7 +9,7 @@ APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev lib
 
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build run test test-asan unit blackbox node_modules bench bench-core bench-storage bench-upstream bench-keys clean
+.PHONY: all deps build run test test-asan unit blackbox node_modules bench bench-core bench-storage bench-upstream bench-keys bench-tools clean
 
 all: build
 
@@ -61,7 +61,7 @@ unit: build
 blackbox: build node_modules
 	cd $(BUILD) && ctest --output-on-failure -R '^blackbox\.'
 
-bench: bench-core bench-storage bench-upstream bench-keys
+bench: bench-core bench-storage bench-upstream bench-keys bench-tools
 
 bench-core: build
 	bench/run.sh
@@ -74,6 +74,9 @@ bench-upstream: build
 
 bench-keys: build
 	bench/keys.sh
+
+bench-tools: build conf/mcp/node_modules
+	bench/tools.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(addsuffix /node_modules,$(NPM_DIRS))
