@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,7 +72,19 @@ describe('tools', () => {
   const marker = work; // in every stdio server's argv
   const main = `stdio ${work}/m$`; // the 'everything' toolset's server only
 
+  let web;
   before(async () => {
+    // A web server for fetch_url: a page, a big page, an image, one that never answers.
+    web = http.createServer((req, res) => {
+      if (req.url === '/page') return res.end('hello fetch');
+      if (req.url === '/big') return res.end('x'.repeat(2 << 20));
+      if (req.url === '/image') {
+        res.setHeader('content-type', 'image/png');
+        return res.end(Buffer.alloc(10));
+      }
+    });
+    await new Promise((r) => web.listen(0, '127.0.0.1', r));
+    const site = `http://127.0.0.1:${web.address().port}`;
     up = await startFakeUpstream();
     httpPort = await freePort();
     httpMcp = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], {
@@ -97,6 +110,11 @@ describe('tools', () => {
             ['trigger-long-running-operation', { duration: 1, steps: 1 }],
             ['trigger-long-running-operation', { duration: 1, steps: 1 }],
           ]),
+          fetch_page: script([['fetch_url', { url: `${site}/page` }]]),
+          fetch_big: script([['fetch_url', { url: `${site}/big` }]]),
+          fetch_image: script([['fetch_url', { url: `${site}/image` }]]),
+          fetch_hang: script([['fetch_url', { url: `${site}/hang` }]]),
+          fetch_outside: script([['fetch_url', { url: 'http://127.0.0.1:1/secret' }]]),
           invalid: { type: 'test', model: 'm', tool_calls: [{ name: 'calculator', arguments: '{not json' }] },
           up: { type: 'openai', model: 'gpt-x', base_url: up.base, api_key: 'k', timeout_s: 20 },
         },
@@ -104,6 +122,7 @@ describe('tools', () => {
       },
       toolsets: {
         basics: { type: 'builtin', tools: ['current_time', 'calculator'] },
+        web: { type: 'builtin', tools: ['fetch_url'], fetch_allow: [`${site}/`], timeout_s: 1 },
         fs: { type: 'mcp', transport: 'stdio', command: 'node', args: [FILESYSTEM, files] },
         everything: { type: 'mcp', transport: 'stdio', command: 'node', args: [EVERYTHING, 'stdio', `${work}/m`], timeout_s: 20 },
         quick: { type: 'mcp', transport: 'stdio', command: 'node', args: [EVERYTHING, 'stdio', `${work}/q`], timeout_s: 1 },
@@ -119,6 +138,8 @@ describe('tools', () => {
     // No MCP server outlives Troupe's SIGTERM.
     await waitFor(() => pidsOf(marker).length === 0, 5000, 'the stdio MCP servers to exit');
     httpMcp?.kill('SIGTERM');
+    web?.closeAllConnections();
+    web?.close();
     await up?.stop();
   });
 
@@ -192,6 +213,32 @@ describe('tools', () => {
     assert.equal(finish, 'stop');
     const whole = await client.chat.completions.create({ model: id, messages: [user('compute')] });
     assert.equal(whole.choices[0].message.content, 'Results: 14');
+  });
+
+  test('fetch_url: text under an allowed prefix; others, binaries and slow pages are tool errors; big pages cut', T, async () => {
+    const run = async (llm) => (await chat(s, { model: await agent(llm, ['web']), messages: [user('fetch')] })).json;
+    const page = await run('fetch_page');
+    assert.equal(page.choices[0].message.content, 'Results: hello fetch');
+    const outside = await run('fetch_outside');
+    assert.equal(outside.metadata.tool_calls[0].status, 'error');
+    assert.match(outside.choices[0].message.content, /not under an allowed prefix/);
+    const image = await run('fetch_image');
+    assert.match(image.choices[0].message.content, /not a text document/);
+    const big = await run('fetch_big');
+    assert.match(big.choices[0].message.content, /cut/);
+    assert.ok(big.choices[0].message.content.length < 100 << 10, 'cut to max_tool_result_bytes');
+    const t0 = Date.now();
+    const hang = await run('fetch_hang');
+    assert.equal(hang.metadata.tool_calls[0].status, 'error');
+    assert.ok(Date.now() - t0 < 5000);
+  });
+
+  test('a builtin fetch_url without fetch_allow is refused at start-up', T, async () => {
+    const services = writeTemp('services.json', {
+      llm: { providers: { t: { type: 'test', model: 'm' } }, default_provider: 't' },
+      toolsets: { web: { type: 'builtin', tools: ['fetch_url'] } },
+    });
+    await assert.rejects(startServer({ baseArgs: [`--services=${services}`, '--storage=memory'] }), /fetch_allow/);
   });
 
   test('invalid JSON arguments are an error result the model sees, not a failed turn', T, async () => {
