@@ -58,16 +58,16 @@ class parser {
   }
 
   double term(int depth) {
-    double v = power(depth + 1);
+    double v = unary(depth + 1);
     for (;;) {
       if (eat('*')) {
-        v *= power(depth + 1);
+        v *= unary(depth + 1);
       } else if (eat('/')) {
-        double d = power(depth + 1);
+        double d = unary(depth + 1);
         if (d == 0) fail("division by zero");
         v /= d;
       } else if (eat('%')) {
-        double d = power(depth + 1);
+        double d = unary(depth + 1);
         if (d == 0) fail("division by zero");
         v = std::fmod(v, d);
       } else {
@@ -76,18 +76,19 @@ class parser {
     }
   }
 
-  double power(int depth) {
-    deeper(depth);
-    double base = unary(depth + 1);
-    if (eat('^')) return std::pow(base, power(depth + 1));  // right-associative
-    return base;
-  }
-
+  // Signs bind looser than ^, as in mathematics: -2^2 = -(2^2) = -4.
   double unary(int depth) {
     deeper(depth);
     if (eat('-')) return -unary(depth + 1);
     if (eat('+')) return unary(depth + 1);
-    return primary(depth + 1);
+    return power(depth + 1);
+  }
+
+  double power(int depth) {
+    deeper(depth);
+    double base = primary(depth + 1);
+    if (eat('^')) return std::pow(base, unary(depth + 1));  // right-associative; 2^-1 allowed
+    return base;
   }
 
   double primary(int depth) {
