@@ -68,6 +68,12 @@ clock::duration timeout_of(const domain::toolset_config& cfg) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(cfg.timeout_s * 1000));
 }
 
+// Starting a server (a node process loading its packages) may take longer
+// than a tool call may: the handshake and listing get at least this.
+clock::duration start_allowance(const domain::toolset_config& cfg) {
+  return std::max<clock::duration>(timeout_of(cfg), std::chrono::seconds(10));
+}
+
 void start(self_ptr self);
 void ensure_ticking(self_ptr self);
 
@@ -75,7 +81,7 @@ void send_request(self_ptr self, request_kind kind, std::string_view method,
                   std::string_view params, std::optional<waiting_call> call = std::nullopt) {
   auto& st = self->state;
   auto id = st.next_id++;
-  auto deadline = call ? call->deadline : clock::now() + timeout_of(st.cfg);
+  auto deadline = call ? call->deadline : clock::now() + start_allowance(st.cfg);
   st.transport->send(domain::mcp_request(id, method, params, st.version), id, deadline);
   st.pending.emplace(id, in_flight{kind, call ? std::move(*call) : waiting_call{}, deadline});
 }
@@ -89,6 +95,7 @@ void answer_listeners(self_ptr self) {
 }
 
 void run_call(self_ptr self, waiting_call w) {
+  w.deadline = clock::now() + timeout_of(self->state.cfg);  // the call's own time starts now
   std::string error;
   auto params = domain::mcp_call_params(w.call.tool, w.call.arguments, error);
   if (!params) {
@@ -315,7 +322,9 @@ caf::behavior mcp_server(self_ptr self, domain::toolset_config cfg, mcp_server_d
       [=](call_tool& c) -> caf::result<domain::tool_outcome> {
         auto& st = self->state;
         auto rp = self->make_response_promise<domain::tool_outcome>();
-        waiting_call w{std::move(c), rp, clock::now() + timeout_of(st.cfg)};
+        // A call waiting for its server to start waits for the start first.
+        auto wait = st.now == phase::ready ? clock::duration{} : start_allowance(st.cfg);
+        waiting_call w{std::move(c), rp, clock::now() + wait + timeout_of(st.cfg)};
         if (st.now == phase::ready) {
           run_call(self, std::move(w));
         } else {

@@ -27,6 +27,7 @@ const T = { timeout: 60000 };
 const MCP = path.join(REPO_ROOT, 'conf/mcp/node_modules/@modelcontextprotocol');
 const EVERYTHING = path.join(MCP, 'server-everything/dist/index.js');
 const FILESYSTEM = path.join(MCP, 'server-filesystem/dist/index.js');
+const SDK_SERVER = path.join(REPO_ROOT, 'tests/blackbox/mcp_test_server.mjs');
 
 // A directory whose path marks the MCP servers of this file (to find their processes).
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-tools-'));
@@ -115,6 +116,10 @@ describe('tools', () => {
           fetch_image: script([['fetch_url', { url: `${site}/image` }]]),
           fetch_hang: script([['fetch_url', { url: `${site}/hang` }]]),
           fetch_outside: script([['fetch_url', { url: 'http://127.0.0.1:1/secret' }]]),
+          ping_me: script([['ping_me', {}]]),
+          grow: script([['grow', {}]]),
+          late: script([['late', {}]]),
+          wait_long: script([['wait', { ms: 10000 }]]),
           invalid: { type: 'test', model: 'm', tool_calls: [{ name: 'calculator', arguments: '{not json' }] },
           up: { type: 'openai', model: 'gpt-x', base_url: up.base, api_key: 'k', timeout_s: 20 },
         },
@@ -126,6 +131,8 @@ describe('tools', () => {
         fs: { type: 'mcp', transport: 'stdio', command: 'node', args: [FILESYSTEM, files] },
         everything: { type: 'mcp', transport: 'stdio', command: 'node', args: [EVERYTHING, 'stdio', `${work}/m`], timeout_s: 20 },
         quick: { type: 'mcp', transport: 'stdio', command: 'node', args: [EVERYTHING, 'stdio', `${work}/q`], timeout_s: 1 },
+        sdk: { type: 'mcp', transport: 'stdio', command: 'node', args: [SDK_SERVER, `${work}/sdk`], timeout_s: 20 },
+        sdk_quick: { type: 'mcp', transport: 'stdio', command: 'node', args: [SDK_SERVER, `${work}/sdkq`], timeout_s: 1 },
         remote: { type: 'mcp', transport: 'http', url: `http://127.0.0.1:${httpPort}/mcp`, timeout_s: 20 },
       },
     });
@@ -272,6 +279,39 @@ describe('tools', () => {
       assert.match(b.json.choices[0].message.content, /^Results: Error: /);
     });
   }
+
+  test('tools/list pages are all read; tools/list_changed makes Troupe list again', T, async () => {
+    const g = await chat(s, { model: await agent('grow', ['sdk']), messages: [user('grow')] });
+    assert.equal(g.status, 200, g.text);
+    assert.equal(g.json.choices[0].message.content, 'Results: grown', 'the third page was listed');
+    // "late" exists only once the server announced it.
+    let late;
+    for (let i = 0; i < 20; ++i) {
+      late = await chat(s, { model: await agent('late', ['sdk']), messages: [user('late')] });
+      if (late.json?.metadata?.tool_calls?.[0]?.status === 'done') break;
+      await sleep(100);
+    }
+    assert.equal(late.json.choices[0].message.content, 'Results: late tool here');
+    assert.match(s.stderrText(), /toolset sdk stderr: tools\/list cursor=2/);
+  });
+
+  test('timed-out and abandoned calls are cancelled on the MCP server (notifications/cancelled)', T, async () => {
+    const r = await chat(s, { model: await agent('wait_long', ['sdk_quick']), messages: [user('wait')] });
+    assert.equal(r.json.metadata.tool_calls[0].status, 'error');
+    await waitFor(() => /toolset sdk_quick stderr: cancelled request/.test(s.stderrText()), 3000, 'the timeout cancellation');
+    const id = await agent('wait_long', ['sdk']);
+    const ac = new AbortController();
+    const res = await fetch(`${s.base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: id, stream: true, messages: [user('wait')] }),
+      signal: ac.signal,
+    });
+    await res.body.getReader().read();
+    await sleep(300);
+    ac.abort();
+    await waitFor(() => /toolset sdk stderr: cancelled request/.test(s.stderrText()), 3000, 'the hang-up cancellation');
+  });
 
   test('a call past timeout_s is a tool error and the turn goes on', T, async () => {
     const id = await agent('slow', ['quick']);
