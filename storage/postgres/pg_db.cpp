@@ -12,9 +12,17 @@ constexpr std::chrono::milliseconds first_backoff{100}, max_backoff{2000};
 // libpq prints notices (e.g. "relation already exists, skipping") to stderr.
 void drop_notice(void*, const char*) {}
 
+// libpq's messages span lines ("\n\tIs the server running…"): one line here.
 std::string trimmed(const char* msg) {
-  std::string s = msg ? msg : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  for (const char* p = msg ? msg : ""; *p; ++p) {
+    bool space = *p == '\n' || *p == '\t' || *p == '\r';
+    if (!space)
+      s += *p;
+    else if (!s.empty() && s.back() != ' ')
+      s += ' ';
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 
@@ -38,8 +46,12 @@ void pg_db::ensure_connected() {
   if (now < next_attempt_)
     throw storage_error("postgres: unreachable, reconnecting (" + last_error_ + ")");
   // The URI's own settings win over these defaults (it is expanded last).
-  const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"3", "troupe", uri_.c_str(), nullptr};
+  // A server that stops answering (not closing) is noticed within ~10 s
+  // instead of holding the repository's thread for the kernel's minutes.
+  const char* keys[] = {"connect_timeout", "application_name", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                        "dbname", nullptr};
+  const char* values[] = {"3", "troupe", "5", "2", "3", "10000", uri_.c_str(), nullptr};
   PGconn* c = PQconnectdbParams(keys, values, 1);
   if (!c || PQstatus(c) != CONNECTION_OK) {
     last_error_ = c ? trimmed(PQerrorMessage(c)) : "out of memory";
