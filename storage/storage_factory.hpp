@@ -25,7 +25,8 @@ backends open_storage(const std::string& spec);
 
 // The sessions of a database that exists already, for tools such as
 // --export-session: nothing is created or migrated (a server may be running
-// on it). Throws storage_error for memory storage or a missing/foreign file.
+// on it). Throws storage_error for memory storage, a missing/foreign file or a
+// PostgreSQL database without this build's schema.
 std::unique_ptr<session_store> open_existing_sessions(const std::string& spec);
 
 }  // namespace troupe::storage

@@ -38,7 +38,8 @@ parse_outcome parse_server_options(int argc, char** argv) {
       ->envname("TROUPE_TOKEN");
   app.add_option("--services", o.services, "Services file (LLM providers)")
       ->capture_default_str();
-  app.add_option("--storage", o.storage, "Storage: sqlite:PATH or memory")->capture_default_str();
+  app.add_option("--storage", o.storage, "Storage: sqlite:PATH, postgres:URI or memory")
+      ->capture_default_str();
   app.add_option("--agents", o.agents, "Agents file: agents created at start-up if missing");
   app.add_option("--log-level", o.log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str()
@@ -118,8 +119,12 @@ parse_outcome parse_server_options(int argc, char** argv) {
     std::cerr << "troupe: --listen must be HOST:PORT, got '" << o.listen << "'\n";
     return {std::nullopt, 2};
   }
-  if (o.storage != "memory" && (o.storage.rfind("sqlite:", 0) != 0 || o.storage.size() == 7)) {
-    std::cerr << "troupe: --storage takes 'memory' or 'sqlite:PATH', got '" << o.storage << "'\n";
+  auto has_prefix = [&](const std::string& p) {
+    return o.storage.rfind(p, 0) == 0 && o.storage.size() > p.size();
+  };
+  if (o.storage != "memory" && !has_prefix("sqlite:") && !has_prefix("postgres:")) {
+    std::cerr << "troupe: --storage takes 'memory', 'sqlite:PATH' or 'postgres:URI', got '"
+              << o.storage << "'\n";
     return {std::nullopt, 2};
   }
   if (o.token.empty() && !is_loopback(o.host)) {

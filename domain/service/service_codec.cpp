@@ -17,6 +17,25 @@ void write_time_or_null(rapidjson::Writer<rapidjson::StringBuffer>& w, std::int6
     w.String(iso8601(ms));
 }
 
+// A storage spec as health shows it: a PostgreSQL URI's password never leaves.
+std::string without_password(std::string spec) {
+  auto scheme = spec.find("://");
+  if (scheme != std::string::npos) {
+    auto start = scheme + 3;
+    auto end = spec.find_first_of("/?", start);
+    auto at = spec.rfind('@', end == std::string::npos ? std::string::npos : end);
+    if (at != std::string::npos && at > start) {
+      auto colon = spec.find(':', start);
+      if (colon < at) spec.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  for (auto p = spec.find("password="); p != std::string::npos; p = spec.find("password=", p + 1)) {
+    auto v = p + 9, amp = spec.find('&', v);
+    spec.replace(v, amp == std::string::npos ? std::string::npos : amp - v, "***");
+  }
+  return spec;
+}
+
 void write_outcomes(rapidjson::Writer<rapidjson::StringBuffer>& w, const component_health& c) {
   w.Key("last_error");
   if (c.last_error.empty())
@@ -82,7 +101,7 @@ std::string encode_health(const health_view& h) {
   w.Key("status");
   w.String(storage_failing ? "error" : "ok");
   w.Key("backend");
-  w.String(h.storage);
+  w.String(without_password(h.storage));
   write_outcomes(w, storage);
   w.Key("stored_sessions");
   w.Uint64(h.counts.stored_sessions);

@@ -5,6 +5,7 @@
 #include "storage/memory_agent_store.hpp"
 #include "storage/storage_factory.hpp"
 #include "test_support.hpp"
+#include "pg_server.hpp"
 
 using namespace troupe;
 using storage::write_status;
@@ -27,7 +28,15 @@ struct sqlite_backend {
   testing::temp_dir dir;
   std::unique_ptr<storage::agent_store> open() { return storage::open_storage("sqlite:" + dir.file("a.db")).agents; }
 };
+#ifdef TROUPE_PG_BINDIR
+struct postgres_backend {
+  std::string spec = testing::pg_server::shared().new_database();
+  std::unique_ptr<storage::agent_store> open() { return storage::open_storage(spec).agents; }
+};
+using backends = boost::mpl::list<memory_backend, sqlite_backend, postgres_backend>;
+#else
 using backends = boost::mpl::list<memory_backend, sqlite_backend>;
+#endif
 
 }  // namespace
 

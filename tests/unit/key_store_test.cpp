@@ -10,6 +10,7 @@
 #include "storage/sqlite_db.hpp"
 #include "storage/storage_factory.hpp"
 #include "test_support.hpp"
+#include "pg_server.hpp"
 
 using namespace troupe;
 
@@ -43,7 +44,16 @@ struct sqlite_backend {
   std::unique_ptr<storage::key_store>& keys = b.keys;
   std::unique_ptr<storage::usage_store>& usage = b.usage;
 };
+#ifdef TROUPE_PG_BINDIR
+struct postgres_backend {
+  storage::backends b = storage::open_storage(testing::pg_server::shared().new_database());
+  std::unique_ptr<storage::key_store>& keys = b.keys;
+  std::unique_ptr<storage::usage_store>& usage = b.usage;
+};
+using backends = boost::mpl::list<memory_backend, sqlite_backend, postgres_backend>;
+#else
 using backends = boost::mpl::list<memory_backend, sqlite_backend>;
+#endif
 
 }  // namespace
 

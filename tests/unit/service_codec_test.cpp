@@ -19,6 +19,21 @@ BOOST_AUTO_TEST_CASE(health_is_healthy_while_storage_works) {
   BOOST_TEST(st["last_success_at"].IsString());
 }
 
+BOOST_AUTO_TEST_CASE(health_never_shows_a_database_password) {
+  auto backend = [](std::string spec) {
+    health_view h;
+    h.storage = std::move(spec);
+    return std::string(parse_json(encode_health(h))["checks"]["storage"]["backend"].GetString());
+  };
+  BOOST_TEST(backend("postgres:postgresql://troupe:s3cret@db:5432/troupe") ==
+             "postgres:postgresql://troupe:***@db:5432/troupe");
+  BOOST_TEST(backend("postgres:postgresql://db/troupe?user=t&password=s3cret&sslmode=require") ==
+             "postgres:postgresql://db/troupe?user=t&password=***&sslmode=require");
+  BOOST_TEST(backend("postgres:postgresql://troupe@127.0.0.1/troupe") ==
+             "postgres:postgresql://troupe@127.0.0.1/troupe");
+  BOOST_TEST(backend("sqlite:data/a@b.db") == "sqlite:data/a@b.db");
+}
+
 BOOST_AUTO_TEST_CASE(health_is_degraded_while_storage_fails) {
   health_view h;
   h.storage = "sqlite:x.db";

@@ -1,19 +1,22 @@
 #define BOOST_TEST_MODULE session_repository
 #include <boost/test/unit_test.hpp>
 
+#include <thread>
+
 #include "actors/session_repository.hpp"
 #include "actors/errors.hpp"
 #include "storage/sqlite_db.hpp"
 #include "storage/storage_factory.hpp"
+#include "pg_server.hpp"
 #include "test_support.hpp"
 
 using namespace troupe;
 using namespace std::chrono_literals;
 
-BOOST_AUTO_TEST_CASE(concurrent_turns_share_commits_and_all_are_acknowledged) {
-  testing::temp_dir dir;
-  std::shared_ptr<storage::session_store> store =
-      storage::open_storage("sqlite:" + dir.file("r.db")).sessions;
+namespace {
+
+void turns_share_commits(const std::string& spec) {
+  std::shared_ptr<storage::session_store> store = storage::open_storage(spec).sessions;
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   auto repo = actors::spawn_session_repository(sys, store);
@@ -37,6 +40,56 @@ BOOST_AUTO_TEST_CASE(concurrent_turns_share_commits_and_all_are_acknowledged) {
   BOOST_TEST_MESSAGE("commits for " << n << " turns: " << store->commits());
   self->send_exit(repo, caf::exit_reason::user_shutdown);
 }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(concurrent_turns_share_commits_and_all_are_acknowledged) {
+  testing::temp_dir dir;
+  turns_share_commits("sqlite:" + dir.file("r.db"));
+}
+
+#ifdef TROUPE_PG_BINDIR
+BOOST_AUTO_TEST_CASE(postgres_turns_share_commits_and_all_are_acknowledged) {
+  turns_share_commits(testing::pg_server::shared().new_database());
+}
+
+BOOST_AUTO_TEST_CASE(postgres_gone_is_503_and_degraded_then_recovers_by_itself) {
+  auto& pg = testing::pg_server::shared();
+  std::shared_ptr<storage::session_store> store = storage::open_storage(pg.new_database()).sessions;
+  auto health = std::make_shared<actors::component_status>();
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto repo = actors::spawn_session_repository(sys, store, health);
+  caf::scoped_actor self{sys};
+  auto send_turn = [&](const std::string& id, const char* text) {
+    int status = 200;
+    auto info = domain::new_session_info(id, "a", "", 1);
+    self->request(repo, 20s, testing::store(info, {{domain::role::user, text, 1}}))
+        .receive([](const actors::stored&) {},
+                 [&](const caf::error& e) { status = actors::to_api_error(e).status; });
+    return status;
+  };
+  BOOST_TEST(send_turn("before", "q") == 200);
+  pg.stop();
+  BOOST_TEST(send_turn("s", "lost") == 503);
+  BOOST_TEST(health->snapshot().failing());
+  BOOST_TEST(send_turn("s", "still away") == 503);  // reconnects fail fast meanwhile
+  pg.start();
+  int status = 0;
+  for (int i = 0; i < 50 && status != 200; ++i) {  // backoff: at most 2 s between attempts
+    status = send_turn("s", "back");
+    if (status != 200) std::this_thread::sleep_for(100ms);
+  }
+  BOOST_TEST(status == 200);
+  BOOST_TEST(!health->snapshot().failing());
+  // Nothing of the failed turns was written, all of the later one was.
+  auto h = store->history("s", 10);
+  BOOST_REQUIRE(h.size() == 1u);
+  BOOST_TEST(h[0].content == "back");
+  BOOST_TEST(store->history("before", 10).size() == 1u);
+  self->send_exit(repo, caf::exit_reason::user_shutdown);
+}
+#endif
 
 BOOST_AUTO_TEST_CASE(a_failed_commit_is_reported_not_acknowledged) {
   testing::temp_dir dir;

@@ -10,6 +10,7 @@
 
 #include "domain/openai/message_codec.hpp"
 #include "test_support.hpp"
+#include "pg_server.hpp"
 
 using namespace troupe;
 using domain::role;
@@ -42,7 +43,15 @@ struct sqlite_backend {
   testing::temp_dir dir;
   std::unique_ptr<storage::session_store> open() { return storage::open_storage("sqlite:" + dir.file("t.db")).sessions; }
 };
+#ifdef TROUPE_PG_BINDIR
+struct postgres_backend {
+  std::string spec = testing::pg_server::shared().new_database();
+  std::unique_ptr<storage::session_store> open() { return storage::open_storage(spec).sessions; }
+};
+using backends = boost::mpl::list<memory_backend, sqlite_backend, postgres_backend>;
+#else
 using backends = boost::mpl::list<memory_backend, sqlite_backend>;
+#endif
 
 }  // namespace
 

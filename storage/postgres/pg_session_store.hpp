@@ -1,0 +1,63 @@
+#pragma once
+#include <tuple>
+
+#include "storage/postgres/pg_db.hpp"
+#include "storage/session_store.hpp"
+
+namespace troupe::storage {
+
+// Sessions in PostgreSQL, with the semantics of sqlite_session_store: one
+// savepoint per turn inside a group commit, items, responses, forks.
+class pg_session_store final : public session_store {
+ public:
+  // The schema must be migrated already (open_storage does it).
+  explicit pg_session_store(const std::string& uri);
+
+  std::vector<std::string> append_turns(const std::vector<turn_write>& turns) override;
+  std::uint64_t commits() const override { return commits_; }
+  std::optional<domain::session_info> get(const std::string& id) const override;
+  domain::message_list history(const std::string& id, std::size_t last_n) const override;
+  // Both reads in one snapshot: other connections may be writing.
+  std::optional<session_dump> dump(const std::string& id) const override;
+  std::optional<domain::session_info> find_continuation(
+      const std::string& agent_id, const std::string& user_id,
+      const std::vector<continuation_candidate>& candidates) const override;
+  std::vector<domain::session_info> list(const domain::session_query& q) const override;
+  bool remove(const std::string& id) override;
+  std::vector<std::string> remove_by_agent(const std::string& agent_id) override;
+  std::size_t count() const override { return count_; }
+
+  // pg_session_items.cpp
+  std::optional<domain::response_record> get_response(const std::string& id) const override;
+  bool remove_response(const std::string& id) override;
+  std::optional<std::string> session_of_item(const std::string& item_id) const override;
+  std::vector<domain::stored_item> items(const std::string& session_id) const override;
+  std::optional<domain::session_info> fork(const std::string& from, std::size_t count,
+                                           const std::string& new_id) override;
+  bool set_metadata(const std::string& id, const std::string& metadata_json) override;
+  std::optional<domain::session_info> remove_item(const std::string& session_id,
+                                                  const std::string& item_id) override;
+
+ private:
+  // Writes one turn inside the caller's transaction; true if it created the session.
+  bool write_turn(const turn_write& t);
+  void write_response(const domain::response_record& r);
+  // (seq, next message position, created), the row locked for this transaction.
+  std::tuple<std::int64_t, std::int64_t, bool> session_row(const domain::session_info& info);
+  domain::session_info rehash(std::int64_t seq, const std::string& id);
+
+  mutable pg_db db_;
+  std::size_t count_ = 0;
+  std::uint64_t commits_ = 0;
+};
+
+namespace pg_detail {
+#define TROUPE_PG_SESSION_COLUMNS \
+  "id, agent_id, user_id, created_at, last_activity, message_count, conv_hash, metadata, next_idx"
+domain::session_info read_session_row(const pg_result& r, int row);
+// Plain messages are role and content; others hold their JSON in `body`.
+domain::chat_message read_message_row(const pg_result& r, int row, int role_col, int content_col,
+                                      int created_col, int body_col);
+}  // namespace pg_detail
+
+}  // namespace troupe::storage
