@@ -23,7 +23,17 @@ void flush(self_ptr self) {
   auto fresh = st.meter->drain();
   st.unsaved.insert(st.unsaved.end(), std::make_move_iterator(fresh.begin()),
                     std::make_move_iterator(fresh.end()));
-  if (st.unsaved.empty()) return;
+  if (st.unsaved.empty()) {
+    // A storage that reconnects (PostgreSQL) turns healthy again by itself,
+    // without waiting for the next turn.
+    if (!st.health->snapshot().failing()) return;
+    try {
+      if (st.store->probe_write()) st.health->record_success(domain::now_ms());
+    } catch (const storage::storage_error&) {
+      // Still away: the error already recorded stands.
+    }
+    return;
+  }
   try {
     st.store->add(st.unsaved);
     st.unsaved.clear();

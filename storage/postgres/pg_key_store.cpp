@@ -101,6 +101,11 @@ void pg_usage_store::add(const std::vector<domain::usage_entry>& entries) {
   tx.commit();
 }
 
+bool pg_usage_store::probe_write() {
+  db_.query("UPDATE schema_version SET version = version;");
+  return true;
+}
+
 std::vector<domain::usage_total> pg_usage_store::query(const domain::usage_query& q) const {
   std::vector<domain::usage_total> out;
   auto r = db_.query(select_for(q.group_by), {q.user_id, q.key_id, q.agent_id, q.from, q.to});

@@ -25,6 +25,8 @@ class pg_usage_store final : public usage_store {
   explicit pg_usage_store(const std::string& uri);
   void add(const std::vector<domain::usage_entry>& entries) override;
   std::vector<domain::usage_total> query(const domain::usage_query& q) const override;
+  // Rewrites the schema_version row in a transaction of its own.
+  bool probe_write() override;
 
  private:
   mutable pg_db db_;

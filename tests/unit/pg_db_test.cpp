@@ -123,6 +123,7 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_fails_fast_and_is_retried_after_a_bac
   auto spec = pg.new_database();
   auto stores = storage::open_storage(spec);
   pg.stop();
+  BOOST_CHECK_THROW(stores.usage->probe_write(), storage::storage_error);
   BOOST_CHECK_THROW(stores.agents->get("a"), storage::storage_error);  // the connection died
   auto began = std::chrono::steady_clock::now();
   BOOST_CHECK_THROW(stores.agents->get("a"), storage::storage_error);  // reconnect refused
@@ -138,6 +139,7 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_fails_fast_and_is_retried_after_a_bac
     }
   }
   BOOST_TEST(back);
+  BOOST_TEST(stores.usage->probe_write());  // health's way back without a turn
   BOOST_CHECK_THROW(storage::open_storage("postgres:postgresql://troupe@127.0.0.1:1/x"),
                     storage::storage_error);
 }
