@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <iostream>
 #include <optional>
 
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
   auto& opts = *parsed.options;
   if (!opts.export_session.empty()) return export_session(opts.storage, opts.export_session);
   setup_logging(opts.log_level, opts.log_format);
+  // Peers that hang up (clients, upstreams, tool processes) are errors on the
+  // write that saw them, never a signal that ends the server.
+  std::signal(SIGPIPE, SIG_IGN);
 
   domain::services_config services;
   storage::backends backends;

@@ -125,7 +125,15 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
          added[layout.reply_at].role != domain::role::assistant)
     --layout.reply_at;
   for (auto& m : added) m.created_at_ms = now;
-  write.info.conv_hash = domain::conversation_hash(added.begin(), added.end(), write.info.conv_hash);
+  // The hash is of the conversation as the client has it (without the
+  // agent's own tool rounds): a stateless client's resend finds the session.
+  if (r.steps.empty()) {
+    write.info.conv_hash = domain::conversation_hash(added.begin(), added.end(), write.info.conv_hash);
+  } else {
+    domain::message_list seen(added.begin(), added.begin() + static_cast<std::ptrdiff_t>(layout.inputs_end));
+    seen.push_back(domain::stored_reply(r.first().message, req.legacy_functions));
+    write.info.conv_hash = domain::conversation_hash(seen.begin(), seen.end(), write.info.conv_hash);
+  }
   if (req.response) {  // a Responses turn: its response is stored with it
     auto end = write.info.message_count + static_cast<std::int64_t>(added.size());
     auto extra = domain::store_response(*req.response, r, added, layout, st.id,
@@ -163,7 +171,7 @@ void run(self_ptr self) {
       domain::new_messages_begin(*st.history, stored_count, req.messages, in.instructions_end);
   if (auto expected = turn.turn.continues;
       expected && (stored_count != *expected ||
-                   (turn.turn.resends && new_begin != in.instructions_end + *expected))) {
+                   (turn.turn.resends && new_begin == in.instructions_end))) {
     // Found by its resent conversation or chained to a response, but another
     // turn moved the session on meanwhile: it is not this turn's any more.
     auto p = std::move(*st.current);

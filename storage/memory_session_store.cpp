@@ -69,7 +69,7 @@ std::optional<domain::session_info> memory_session_store::find_continuation(
     for (auto it = b; it != end; ++it) {
       auto& e = sessions_.at(it->second);
       if (e.info.agent_id != agent_id || e.info.user_id != user_id ||
-          e.messages.size() != c.length)
+          e.messages.size() < c.length)
         continue;
       if (!best || best->messages.size() < e.messages.size() ||
           (best->messages.size() == e.messages.size() && best->seq < e.seq))

@@ -54,9 +54,11 @@ class session_store {
   virtual domain::message_list history(const std::string& id, std::size_t last_n) const = 0;
   // A session and its whole history as of one moment (nullopt: no such session).
   virtual std::optional<session_dump> dump(const std::string& id) const;
-  // The newest session of this agent and user whose whole conversation is
-  // one of the candidates, the longest one that exists; nullopt when none.
-  // An indexed lookup by conversation hash.
+  // The newest session of this agent and user whose whole conversation, as
+  // its client has it, is one of the candidates (the longest one that
+  // exists); nullopt when none. An indexed lookup by conversation hash; a
+  // session may hold more messages than the candidate's length (the agent's
+  // own tool rounds, never sent to the client, are not in the hash).
   virtual std::optional<domain::session_info> find_continuation(
       const std::string& agent_id, const std::string& user_id,
       const std::vector<continuation_candidate>& candidates) const = 0;

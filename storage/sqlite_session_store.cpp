@@ -163,7 +163,7 @@ std::optional<domain::session_info> sqlite_session_store::find_continuation(
     const std::vector<continuation_candidate>& candidates) const {
   std::optional<domain::session_info> best;
   auto q = db_.prepare("SELECT " SESSION_COLUMNS " FROM sessions WHERE conv_hash = ? AND "
-                       "agent_id = ? AND user_id = ? AND message_count = ? "
+                       "agent_id = ? AND user_id = ? AND message_count >= ? "
                        "ORDER BY seq DESC LIMIT 1;");
   for (auto& c : candidates) {
     if (best && static_cast<std::size_t>(best->message_count) >= c.length) continue;

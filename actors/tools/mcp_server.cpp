@@ -1,5 +1,6 @@
 #include "actors/tools/mcp_server.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 
@@ -160,9 +161,9 @@ void on_response(self_ptr self, const domain::mcp_message& m) {
       auto info = domain::read_initialize_result(m.result_json);
       if (!info.error.empty()) return fail_server(self, info.error);
       st.version = info.version;
+      st.transport->set_version(st.version);
       st.transport->send(domain::mcp_notification("notifications/initialized"), std::nullopt,
                          clock::now() + timeout_of(st.cfg));
-      st.transport->set_version(st.version);
       return list_page(self, "");
     }
     case request_kind::discover: {
@@ -210,7 +211,9 @@ void on_message(self_ptr self, const std::string& text) {
       return;
     case k::notification:
       if (m.method == "notifications/tools/list_changed") {
-        if (st.now == phase::ready) list_page(self, "");
+        bool listing = std::any_of(st.pending.begin(), st.pending.end(),
+                                   [](auto& p) { return p.second.kind == request_kind::list; });
+        if (st.now == phase::ready && !listing) list_page(self, "");
         else st.relist = true;
       } else if (m.method == "notifications/message") {
         spdlog::info("toolset {}: {}", st.cfg.name, m.params_json.substr(0, 500));
@@ -301,6 +304,9 @@ caf::behavior mcp_server(self_ptr self, domain::toolset_config cfg, mcp_server_d
   self->set_exit_handler([=](caf::exit_msg& m) {
     auto& st = self->state;
     if (st.transport) st.transport->close();  // its process group goes
+    st.now = phase::down;
+    st.last_error = "the server stops";
+    answer_listeners(self);
     for (auto& [id, p] : st.pending)
       if (p.kind == request_kind::call) p.call.rp.deliver(domain::tool_outcome{"the server stops", true});
     for (auto& w : st.queued) w.rp.deliver(domain::tool_outcome{"the server stops", true});
@@ -346,6 +352,8 @@ caf::behavior mcp_server(self_ptr self, domain::toolset_config cfg, mcp_server_d
       [=](const mcp_http_failed& m) {
         auto& st = self->state;
         if (m.gen != st.gen) return;
+        // A POST whose request already ended here (timed out, cancelled) says nothing of the server.
+        if (m.id && !m.session_lost && st.pending.find(*m.id) == st.pending.end()) return;
         auto it = m.id ? st.pending.find(*m.id) : st.pending.end();
         bool call = it != st.pending.end() && it->second.kind == request_kind::call;
         if (call && !m.session_lost) {  // one call failed; the server may be fine

@@ -78,7 +78,11 @@ class http_call final : public http_exchange {
     body_.append(bytes);
     return true;
   }
-  bool still_wanted(std::chrono::steady_clock::time_point now) override { return now < deadline_; }
+  // The server actor decides first when a call is over (and cancels it on
+  // the server); the POST itself is given up a little later.
+  bool still_wanted(std::chrono::steady_clock::time_point now) override {
+    return now < deadline_ + std::chrono::seconds(5);
+  }
   void on_end(const transfer_end& end) override {
     if (end.how != transfer_end::kind::completed)
       return tell(actor_, mcp_http_failed{gen_, id_, "the MCP endpoint failed: " + end.detail, false});

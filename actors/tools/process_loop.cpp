@@ -294,6 +294,12 @@ struct process_loop::impl {
   }
 
   void run() {
+    // A child that closed its stdin makes our write fail with EPIPE (handled);
+    // the SIGPIPE that comes with it must not end Troupe.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
     bool terminating = false;
     clock::time_point give_up{};
     for (;;) {

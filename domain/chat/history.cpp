@@ -9,12 +9,31 @@ namespace troupe::domain {
 std::size_t new_messages_begin(const message_list& held, std::size_t stored_count,
                                const message_list& incoming, std::size_t from) {
   if (from > incoming.size()) return incoming.size();
-  if (stored_count == 0 || incoming.size() - from < stored_count || held.size() > stored_count)
-    return from;
-  auto first = incoming.begin() + static_cast<std::ptrdiff_t>(from + stored_count - held.size());
-  bool resent = std::equal(held.begin(), held.end(), first,
-                           [](const chat_message& a, const chat_message& b) { return a.same_as(b); });
-  return resent ? from + stored_count : from;
+  if (stored_count == 0 || held.size() > stored_count) return from;
+  if (incoming.size() - from >= stored_count) {
+    auto first = incoming.begin() + static_cast<std::ptrdiff_t>(from + stored_count - held.size());
+    if (std::equal(held.begin(), held.end(), first,
+                   [](const chat_message& a, const chat_message& b) { return a.same_as(b); }))
+      return from + stored_count;
+  }
+  // The agent's own tool calls and their results are stored but never reach
+  // the client, so its resend lacks them: align, skipping such rounds. Only
+  // when the whole conversation is held (the rounds cannot be told apart by
+  // their count alone).
+  if (held.size() != stored_count) return from;
+  std::size_t i = 0, j = from;
+  bool skipped = false;
+  while (i < held.size()) {
+    if (j < incoming.size() && held[i].same_as(incoming[j])) {
+      ++i, ++j;
+      continue;
+    }
+    if (held[i].role != role::assistant || held[i].tool_calls().empty()) return from;
+    for (++i; i < held.size() && held[i].role == role::tool; ++i) {
+    }
+    skipped = true;
+  }
+  return skipped && j > from ? j : from;
 }
 
 std::size_t history_window::size() const {

@@ -20,7 +20,10 @@ inline constexpr std::size_t max_history_window = 1000;
 // as it stands). Otherwise everything from `from` on is new.
 // `held` is the newest part of the stored conversation (a live session keeps
 // a bounded window), `stored_count` its full length; the resend is
-// recognised by that length and the held messages at their position.
+// recognised by that length and the held messages at their position, or,
+// when the whole conversation is held, by aligning it with the incoming
+// messages where rounds of the agent's own tool calls (stored, never sent to
+// the client) are missing.
 std::size_t new_messages_begin(const message_list& held, std::size_t stored_count,
                                const message_list& incoming, std::size_t from = 0);
 

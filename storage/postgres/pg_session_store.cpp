@@ -157,7 +157,7 @@ std::optional<domain::session_info> pg_session_store::find_continuation(
     if (best && static_cast<std::size_t>(best->message_count) >= c.length) continue;
     auto r = db_.query("SELECT " SESSION_COLUMNS
                        " FROM sessions WHERE conv_hash = $1 AND "
-                       "agent_id = $2 AND user_id = $3 AND message_count = $4 "
+                       "agent_id = $2 AND user_id = $3 AND message_count >= $4 "
                        "ORDER BY seq DESC LIMIT 1;",
                        {static_cast<std::int64_t>(c.hash), agent_id, user_id, c.length});
     if (!r.empty()) best = read_session_row(r, 0);

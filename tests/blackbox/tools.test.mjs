@@ -133,6 +133,7 @@ describe('tools', () => {
         quick: { type: 'mcp', transport: 'stdio', command: 'node', args: [EVERYTHING, 'stdio', `${work}/q`], timeout_s: 1 },
         sdk: { type: 'mcp', transport: 'stdio', command: 'node', args: [SDK_SERVER, `${work}/sdk`], timeout_s: 20 },
         sdk_quick: { type: 'mcp', transport: 'stdio', command: 'node', args: [SDK_SERVER, `${work}/sdkq`], timeout_s: 1 },
+        remote_quick: { type: 'mcp', transport: 'http', url: `http://127.0.0.1:${httpPort}/mcp`, timeout_s: 1 },
         remote: { type: 'mcp', transport: 'http', url: `http://127.0.0.1:${httpPort}/mcp`, timeout_s: 20 },
       },
     });
@@ -313,6 +314,31 @@ describe('tools', () => {
     await waitFor(() => /toolset sdk stderr: cancelled request/.test(s.stderrText()), 3000, 'the hang-up cancellation');
   });
 
+  test('over Streamable HTTP a timed-out call is a tool error and the server stays up', T, async () => {
+    const r = await chat(s, { model: await agent('slow', ['remote_quick']), messages: [user('slow')] });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.metadata.tool_calls[0].status, 'error');
+    assert.match(r.json.choices[0].message.content, /did not answer within 1 s/);
+    await sleep(1500);  // past the abandoned POST's end
+    const e = await chat(s, { model: await agent('echo', ['remote_quick']), messages: [user('echo')] });
+    assert.equal(e.json.choices[0].message.content, 'Results: Echo: hello mcp');
+    assert.doesNotMatch(s.stderrText(), /toolset remote_quick: /, 'the server was not torn down');
+  });
+
+  test('a stateless client that resends the conversation stays in one session; the agent rounds are not duplicated', T, async () => {
+    const id = await agent('calc', ['basics']);
+    const first = await chat(s, { model: id, messages: [user('first question')] });
+    const sid = first.json.metadata.session_id;
+    const reply = first.json.choices[0].message.content;
+    const second = await chat(s, { model: id, messages: [user('first question'), { role: 'assistant', content: reply }, user('second question')] });
+    assert.equal(second.status, 200, second.text);
+    assert.equal(second.json.metadata.session_id, sid);
+    const sess = await s.req('GET', `/v1/sessions/${sid}`);
+    assert.deepEqual(sess.json.messages.map((m) => m.role),
+      ['user', 'assistant', 'tool', 'assistant', 'user', 'assistant', 'tool', 'assistant']);
+    assert.deepEqual(sess.json.messages.filter((m) => m.role === 'user').map((m) => m.content), ['first question', 'second question']);
+  });
+
   test('a call past timeout_s is a tool error and the turn goes on', T, async () => {
     const id = await agent('slow', ['quick']);
     const t0 = Date.now();
@@ -401,7 +427,8 @@ describe('tools', () => {
     await p;
     await sleep(300);
     ac.abort();
-    await sleep(1500);
+    // Past the tool's 3 s: a turn that ignored the hang-up would be stored by now.
+    await sleep(4000);
     const g = await s.req('GET', `/v1/sessions/${sid}`);
     assert.equal(g.status, 404, g.text);
   });

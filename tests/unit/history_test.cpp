@@ -171,3 +171,23 @@ BOOST_AUTO_TEST_CASE(resent_tool_exchanges_are_recognised) {
   message_list other_id{u("q"), calls({"c9"}), result("c1", "42"), a("it is 42"), u("x")};
   BOOST_TEST(new_messages_begin(held, 4, other_id) == 0u);
 }
+
+// The agent's own tool rounds are stored but the client never saw them.
+BOOST_AUTO_TEST_CASE(a_resend_without_the_agents_tool_rounds_is_recognised) {
+  message_list stored = {u("q1"), calls({"c1"}), result("c1", "14"), a("Results: 14")};
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("q1"), a("Results: 14"), u("q2")}) == 2u);
+  // Two rounds, two calls each, in an earlier and a later turn.
+  message_list longer = {u("q1"), calls({"c1", "c2"}), result("c1"), result("c2"), calls({"c3"}),
+                         result("c3"), a("r1"), u("q2"), a("r2")};
+  BOOST_TEST(new_messages_begin(longer, longer.size(), {u("q1"), a("r1"), u("q2"), a("r2"), u("q3")}) == 4u);
+  // The client's own tool calls are resent and match as they are.
+  message_list client = {u("q1"), calls({"c9"}), result("c9"), a("done")};
+  BOOST_TEST(new_messages_begin(client, client.size(), {u("q1"), calls({"c9"}), result("c9"), a("done"), u("q2")}) == 4u);
+  // Not a resend: a diverging message, a missing user message, nothing after the skip.
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("q1"), a("other"), u("q2")}) == 0u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {a("Results: 14"), u("q2")}) == 0u);
+  BOOST_TEST(new_messages_begin(stored, stored.size(), {u("q1")}) == 0u);
+  // Only a plain message is never skipped; and a window that holds part of the conversation is not aligned.
+  message_list part = {calls({"c1"}), result("c1"), a("r")};
+  BOOST_TEST(new_messages_begin(part, 5, {u("q0"), a("x"), u("q1"), a("r"), u("q2")}) == 0u);
+}

@@ -426,3 +426,17 @@ BOOST_AUTO_TEST_CASE(spawn_from_many_threads) {
     BOOST_TEST(evs[k]->out()[0] == "child " + std::to_string(k));
   }
 }
+
+// A child that closed its stdin: our writes fail with EPIPE, and the SIGPIPE
+// that comes with them must not end this process (it does not ignore SIGPIPE).
+BOOST_AUTO_TEST_CASE(writing_to_a_closed_stdin_does_not_raise_sigpipe) {
+  auto ev = std::make_shared<recorder>();
+  process_loop loop;
+  auto h = loop.spawn(sh("exec 0<&-; echo ready; exec sleep 60"), ev);
+  BOOST_REQUIRE(ev->wait_out(1));
+  for (int i = 0; i < 50; ++i) loop.write(h, std::string(4096, 'x') + "\n");
+  std::this_thread::sleep_for(200ms);  // the loop thread has written (and failed) by now
+  loop.stop(h, 100);
+  BOOST_TEST(ev->wait_exit());
+  BOOST_TEST(ev->out()[0] == "ready");
+}
