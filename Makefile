@@ -5,7 +5,7 @@ JOBS     ?= $(shell nproc)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev \
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
-            libcurl4-openssl-dev libssl-dev prometheus-cpp-dev prometheus curl wrk
+            libcurl4-openssl-dev libssl-dev prometheus-cpp-dev libjemalloc-dev prometheus curl wrk
 
 ASAN_BUILD ?= build-asan
 
