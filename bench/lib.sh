@@ -71,14 +71,16 @@ measure() {
 }
 
 compare_header() {
-  printf "%-${ROW_WIDTH:-38}s %8s %7s %7s %6s %5s | %8s %7s %7s %6s %5s | %6s\n" \
-    scenario "req/s" p50 p99 "µs/req" "cs/rq" "floor/s" p50 p99 "µs/req" "cs/rq" "ratio"
+  printf "%-${ROW_WIDTH:-38}s %8s %7s %7s %6s %5s | %8s %7s %7s %6s %5s | %6s %5s\n" \
+    scenario "req/s" p50 p99 "µs/req" "cs/rq" "floor/s" p50 p99 "µs/req" "cs/rq" "ratio" "cpu"
 }
 
 # compare NAME TROUPE-PID TROUPE-URL FLOOR-PID FLOOR-URL WRK-ARGS...: wrk
 # against the floor, then the same against Troupe (URL appended last); one row:
 # Troupe's req/s, p50, p99 (ms), server CPU µs and context switches per
-# request, the floor's, and Troupe / floor. Sets R_RPS, R_P50, F_RPS, F_P50.
+# request, the floor's, and Troupe / floor: "ratio" of req/s, "cpu" the
+# floor's CPU per request / Troupe's (steadier when other work shares the
+# machine). Sets R_RPS, R_P50, F_RPS, F_P50.
 compare() {
   local name=$1 tpid=$2 turl=$3 fpid=$4 furl=$5; shift 5
   measure "$fpid" "$@" "$furl"
@@ -86,9 +88,10 @@ compare() {
   local ferr=${M_ERR:+floor: $M_ERR}
   measure "$tpid" "$@" "$turl"
   R_RPS=$M_RPS R_P50=$M_P50
-  printf "%-${ROW_WIDTH:-38}s %8s %7s %7s %6s %5s | %8s %7s %7s %6s %5s | %6s %s\n" "$name" \
+  printf "%-${ROW_WIDTH:-38}s %8s %7s %7s %6s %5s | %8s %7s %7s %6s %5s | %6s %5s %s\n" "$name" \
     "$M_RPS" "$M_P50" "$M_P99" "$M_CPU" "$M_CS" "${f[@]}" \
-    "$(awk -v a="$M_RPS" -v b="${f[0]}" 'BEGIN {printf "%.2f", b ? a / b : 0}')" "$M_ERR$ferr"
+    "$(awk -v a="$M_RPS" -v b="${f[0]}" 'BEGIN {printf "%.2f", b ? a / b : 0}')" \
+    "$(awk -v a="$M_CPU" -v b="${f[3]}" 'BEGIN {printf "%.2f", (a > 0) ? b / a : 0}')" "$M_ERR$ferr"
 }
 
 # solo_row NAME PID FLOOR-RPS NOTE WRK-ARGS...: Troupe alone, its ratio to a
