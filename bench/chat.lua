@@ -3,6 +3,8 @@
 --             pool (session_id drawn from BENCH_SESSIONS ids, default 1000),
 --             hot  (one session for every request).
 --             unique (a new client-chosen session_id per request: sessions pile up).
+--             seq  (session ids BENCH_SESSION_PREFIX0 .. BENCH_SESSIONS-1 in turn,
+--                   from BENCH_SEQ_START: after BENCH_SESSIONS requests each exists).
 -- BENCH_STREAM=1 asks for a streamed reply. BENCH_MODEL names the agent (demo).
 -- BENCH_API=responses posts the same turn to /v1/responses instead (the
 -- session, for pool/hot, named as its conversation).
@@ -37,6 +39,7 @@ end
 local fixed = body(nil)
 local hot = body("bench-hot")
 local counter = 0
+local seq_start = tonumber(os.getenv("BENCH_SEQ_START") or "0")
 -- Distinct per run, so "unique" ids never meet sessions of an earlier run.
 local prefix = tostring(os.time()) .. tostring(math.random(1000000))
 
@@ -44,6 +47,10 @@ request = function()
   if mode == "pool" then
     counter = counter + 1
     local s = pool_prefix .. tostring(math.random(sessions))
+    return wrk.format(nil, nil, nil, body(s))
+  elseif mode == "seq" then
+    local s = pool_prefix .. tostring((seq_start + counter) % sessions)
+    counter = counter + 1
     return wrk.format(nil, nil, nil, body(s))
   elseif mode == "unique" then
     counter = counter + 1

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <unordered_map>
 
 #include <prometheus/text_serializer.h>
 
@@ -46,10 +48,13 @@ class provider_counters final : public actors::provider_telemetry {
   prometheus::Counter &calls_, &errors_, &retries_, &fallbacks_;
 };
 
+std::atomic<std::uint64_t> next_instance{1};
+
 }  // namespace
 
 metrics::metrics()
-    : registry_(std::make_shared<prometheus::Registry>()),
+    : instance_(next_instance.fetch_add(1, std::memory_order_relaxed)),
+      registry_(std::make_shared<prometheus::Registry>()),
       requests_(family(prometheus::BuildCounter(), "troupe_http_requests_total",
                        "HTTP requests answered, by method, route and status", *registry_)),
       rejections_(family(prometheus::BuildCounter(), "troupe_rate_limit_rejections_total",
@@ -90,7 +95,25 @@ metrics::metrics()
                        .Add({})) {}
 
 void metrics::request_done(const std::string& method, const std::string& route, int status) {
-  requests_.Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}}).Increment();
+  // Family::Add builds a label map and takes the family's mutex on every call
+  // (1.4 % of a chat turn's CPU): each thread keeps the counters it has used,
+  // by instance, method, route and status. A family never removes a counter,
+  // so the pointers stay valid as long as this instance lives (instance ids
+  // are never reused).
+  thread_local std::unordered_map<std::string, prometheus::Counter*> cache;
+  thread_local std::string key;
+  key.assign(reinterpret_cast<const char*>(&instance_), sizeof instance_);
+  key += method;
+  key += '\n';
+  key += route;
+  key += '\n';
+  key += std::to_string(status);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    auto* c = &requests_.Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}});
+    it = cache.emplace(key, c).first;
+  }
+  it->second->Increment();
 }
 
 void metrics::rate_limited(const std::string& key_id, domain::limit_refusal why) {

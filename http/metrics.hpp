@@ -41,6 +41,8 @@ class metrics final : public actors::telemetry {
   std::string expose(const domain::runtime_counts& counts, std::int64_t open_connections);
 
  private:
+  // Distinguishes instances in the per-thread cache of request counters.
+  const std::uint64_t instance_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& rejections_;
