@@ -483,6 +483,25 @@ describe('tools', () => {
   });
 });
 
+describe('the README examples (conf/services.json)', () => {
+  test('worker: current_time through test-tools; filer: write_file through the filesystem server', T, async () => {
+    const dir = path.join(work, 'readme');
+    fs.mkdirSync(dir);
+    const s = await startServer({ env: { TROUPE_FILES_DIR: dir } });
+    try {
+      await createAgent(s, { id: 'worker', llm_config_id: 'test-tools', toolsets: ['basics', 'files'] });
+      const w = await chat(s, { model: 'worker', messages: [user('What time is it in Paris?')] });
+      assert.match(w.json.choices[0].message.content, /^Tool results: \d{4}-\d\d-\d\dT.*\(Europe\/Paris, CES?T\)$/);
+      await createAgent(s, { id: 'filer', llm_config_id: 'test-files', toolsets: ['files'] });
+      const f = await chat(s, { model: 'filer', messages: [user('Save a greeting')] });
+      assert.equal(f.json.choices[0].message.content, 'Tool results: Successfully wrote to hello.txt');
+      assert.equal(fs.readFileSync(path.join(dir, 'hello.txt'), 'utf8'), 'Hello from a Troupe agent');
+    } finally {
+      assert.equal((await s.stop()).code, 0);
+    }
+  });
+});
+
 describe('orphans', () => {
   test('after kill -9 of Troupe its stdio MCP servers exit', T, async () => {
     const mark = `${work}/orphan`;
