@@ -517,4 +517,20 @@ describe('orphans', () => {
     await s.kill();
     await waitFor(() => pidsOf(mark).length === 0, 5000, 'the orphaned MCP server to exit');
   });
+
+  test('a server that is not Troupe\'s direct child (no parent-death signal) exits when its stdin closes', T, async () => {
+    const mark = `${work}/grandchild`;
+    // `; true` keeps sh from exec-ing node: node is Troupe's grandchild.
+    const services = writeTemp('services.json', {
+      llm: { providers: { echo: script([['echo', { message: 'x' }]]) }, default_provider: 'echo' },
+      toolsets: { everything: { type: 'mcp', transport: 'stdio', command: 'sh', args: ['-c', `node ${EVERYTHING} stdio ${mark}; true`] } },
+    });
+    const s = await startServer({ baseArgs: [`--services=${services}`, '--storage=memory'] });
+    const id = await createAgent(s, { llm_config_id: 'echo', toolsets: ['everything'] });
+    const r = await chat(s, { model: id, messages: [user('x')] });
+    assert.equal(r.json.choices[0].message.content, 'Results: Echo: x');
+    assert.equal(pidsOf(`^node ${EVERYTHING} stdio ${mark}$`).length, 1);
+    await s.kill();
+    await waitFor(() => pidsOf(`^node ${EVERYTHING} stdio ${mark}$`).length === 0, 5000, 'the grandchild to see its stdin close');
+  });
 });
