@@ -126,6 +126,7 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
                   if (!prefix.empty() && m.kind == domain::content_kind::text &&
                       !m.content.empty()) {
                     m.content.insert(0, prefix);
+                    m.words = -1;  // counted anew when needed
                     r.tokens.completion_tokens += domain::count_words(prefix);
                   }
                   answer(self, id, std::move(r));

@@ -55,6 +55,10 @@ struct chat_message {
   std::string content;
   std::int64_t created_at_ms = 0;
   std::shared_ptr<const message_extra> extra;  // null: nothing beyond role and content
+  // Words of `content` (the `test` provider's usage), counted once where the
+  // message is made so that a turn does not recount its history; -1: not
+  // counted. Whoever changes `content` afterwards resets it.
+  std::int32_t words = -1;
 
   chat_message() = default;
   chat_message(domain::role r, std::string text, std::int64_t at_ms = 0)

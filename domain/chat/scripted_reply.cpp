@@ -147,6 +147,7 @@ scripted_reply plan_scripted_reply(const provider_config& cfg, const prompt& p,
     }
     for (auto& t : tokens) message.content += t;
   }
+  message.words = words_of_text(message.content);
   int n = std::max(1, p.request->n);
   r.choices.clear();
   for (int i = 0; i < n; ++i) {
@@ -155,7 +156,7 @@ scripted_reply plan_scripted_reply(const provider_config& cfg, const prompt& p,
     for (std::size_t slot = 0; slot < calls.size(); ++slot) stream_call(out.steps, i, slot, calls[slot]);
   }
   std::int64_t prompt_words = 0;
-  p.for_each([&](const chat_message& m) { prompt_words += count_words(m.content); });
+  p.for_each([&](const chat_message& m) { prompt_words += words_of(m); });
   r.tokens.prompt_tokens = prompt_words;
   std::int64_t generated = static_cast<std::int64_t>(tokens.size());
   for (auto& c : calls) generated += 1 + count_words(c.arguments);

@@ -1,6 +1,8 @@
 #include "domain/openai/completion_codec.hpp"
 
+#include <algorithm>
 #include <array>
+#include <climits>
 
 #include "domain/core/clock.hpp"
 #include "domain/core/ids.hpp"
@@ -392,6 +394,10 @@ std::string sse_tool_chunk(const completion_meta& m, const server_tool_call& c) 
     w.Int64(c.duration_ms);
     w.EndObject();
   });
+}
+
+std::int32_t words_of_text(std::string_view text) {
+  return static_cast<std::int32_t>(std::min<std::int64_t>(count_words(text), INT32_MAX));
 }
 
 std::int64_t count_words(std::string_view text) {

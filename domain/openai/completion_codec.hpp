@@ -61,5 +61,9 @@ inline constexpr std::string_view sse_done = "data: [DONE]\n\n";
 
 // Word count, the test provider's token measure.
 std::int64_t count_words(std::string_view text);
+// count_words for chat_message::words (saturated).
+std::int32_t words_of_text(std::string_view text);
+// A message's words: counted once, or now.
+inline std::int64_t words_of(const chat_message& m) { return m.words >= 0 ? m.words : count_words(m.content); }
 
 }  // namespace troupe::domain

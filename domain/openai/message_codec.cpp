@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "domain/openai/completion_codec.hpp"
+
 namespace troupe::domain {
 
 namespace {
@@ -165,6 +167,7 @@ chat_message read_message(const json_value& v, const std::string& param) {
     throw bad_request(fmt::format("'{}.tool_call_id' is required in a tool message", param),
                       param + ".tool_call_id", "missing_required_parameter");
   if (!x.empty()) m.extra = std::make_shared<const message_extra>(std::move(x));
+  m.words = words_of_text(m.content);
   return m;
 }
 

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE message_codec
 #include <boost/test/unit_test.hpp>
 
+#include "domain/openai/completion_codec.hpp"
 #include "domain/openai/message_codec.hpp"
 #include "json_support.hpp"
 
@@ -116,4 +117,18 @@ BOOST_AUTO_TEST_CASE(function_names) {
   BOOST_TEST(!valid_function_name("a b"));
   BOOST_TEST(!valid_function_name(std::string(65, 'a')));
   BOOST_TEST(valid_function_name(std::string(64, 'a')));
+}
+
+// Counted once when read, so that a turn does not recount its history.
+BOOST_AUTO_TEST_CASE(messages_know_their_word_count) {
+  auto m = read(R"([{"role":"user","content":"  hello big\nworld "},
+                   {"role":"user","content":[{"type":"text","text":"one two"},{"type":"text","text":"three"}]},
+                   {"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}])");
+  BOOST_TEST(m[0].words == 3);
+  BOOST_TEST(m[1].words == count_words(m[1].content));
+  BOOST_TEST(m[2].words == 0);
+  for (auto& x : m) BOOST_TEST(words_of(x) == count_words(x.content));
+  chat_message uncounted{role::user, "a b c d"};
+  BOOST_TEST(uncounted.words == -1);
+  BOOST_TEST(words_of(uncounted) == 4);
 }
