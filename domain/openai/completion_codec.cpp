@@ -13,23 +13,26 @@ namespace {
 
 using writer = json_writer_t;
 
+// One of the agent's own tool calls: in metadata.tool_calls and as troupe_tool.
+void write_server_call(writer& w, const server_tool_call& c) {
+  w.StartObject();
+  w.Key("call_id");
+  write_string(w, c.call_id);
+  w.Key("name");
+  write_string(w, c.name);
+  w.Key("arguments");
+  write_string(w, c.arguments);
+  w.Key("status");
+  write_string(w, c.status);
+  w.Key("duration_ms");
+  w.Int64(c.duration_ms);
+  w.EndObject();
+}
+
 void write_server_calls(writer& w, const std::vector<server_tool_call>& calls) {
   w.Key("tool_calls");
   w.StartArray();
-  for (auto& c : calls) {
-    w.StartObject();
-    w.Key("call_id");
-    write_string(w, c.call_id);
-    w.Key("name");
-    write_string(w, c.name);
-    w.Key("arguments");
-    write_string(w, c.arguments);
-    w.Key("status");
-    write_string(w, c.status);
-    w.Key("duration_ms");
-    w.Int64(c.duration_ms);
-    w.EndObject();
-  }
+  for (auto& c : calls) write_server_call(w, c);
   w.EndArray();
 }
 
@@ -381,18 +384,7 @@ std::string sse_error_chunk(const completion_meta& m, const api_error& e) {
 std::string sse_tool_chunk(const completion_meta& m, const server_tool_call& c) {
   return chunk(m, 0, nothing, nullptr, [&](writer& w) {
     w.Key("troupe_tool");
-    w.StartObject();
-    w.Key("call_id");
-    write_string(w, c.call_id);
-    w.Key("name");
-    write_string(w, c.name);
-    w.Key("arguments");
-    write_string(w, c.arguments);
-    w.Key("status");
-    write_string(w, c.status);
-    w.Key("duration_ms");
-    w.Int64(c.duration_ms);
-    w.EndObject();
+    write_server_call(w, c);
   });
 }
 
