@@ -28,7 +28,16 @@ struct turn_write {
   std::vector<std::string> item_ids;
   // A Responses API turn: its response, stored in the same transaction.
   std::optional<domain::response_record> response;
+  // Cluster fencing: non-zero, the turn is stored only while `owner_node`
+  // still holds the session at this epoch (see session_store::claim);
+  // otherwise its failure starts with fenced_prefix and nothing is stored.
+  std::uint64_t owner_epoch = 0;
+  std::string owner_node;
 };
+
+// How append_turns says a turn was refused because another node took its
+// session over.
+inline constexpr const char* fenced_prefix = "fenced: ";
 
 class session_store {
  public:
@@ -47,6 +56,14 @@ class session_store {
   // else why not. Throws storage_error when the commit itself fails (then
   // none is stored).
   virtual std::vector<std::string> append_turns(const std::vector<turn_write>& turns) = 0;
+  // Cluster: node `node_id` takes session `id` over (it need not exist yet)
+  // in one statement and gets the new owner epoch, which deposes any
+  // earlier owner. 0: this store does not fence (one node only).
+  virtual std::uint64_t claim(const std::string& id, const std::string& node_id) {
+    (void)id;
+    (void)node_id;
+    return 0;
+  }
   // How many commits reached the disk (batching makes this less than turns).
   virtual std::uint64_t commits() const { return 0; }
   virtual std::optional<domain::session_info> get(const std::string& id) const = 0;
