@@ -48,7 +48,10 @@ class session_store {
   // turn, appends the messages, updates last_activity and message_count.
   virtual void append_turn(const domain::session_info& info,
                            const domain::message_list& messages) {
-    auto failed = append_turns({turn_write{info, messages, {}, std::nullopt}});
+    turn_write t;
+    t.info = info;
+    t.messages = messages;
+    auto failed = append_turns({t});
     if (!failed[0].empty()) throw storage_error(failed[0]);
   }
   // Several turns in one durable commit (group commit). A turn that cannot
