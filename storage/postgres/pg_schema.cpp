@@ -1,5 +1,6 @@
 // The PostgreSQL schema: versioned like SQLite's (schema_version, forward-only
-// steps), with its own numbering. Version 1 is what SQLite reached in 4 steps.
+// steps), with its own numbering. Version 1 is what SQLite reached in 4 steps;
+// version 2 adds the cluster's tables (PostgreSQL only).
 #include "storage/postgres/pg_db.hpp"
 
 namespace troupe::storage {
@@ -72,6 +73,26 @@ const char* const migrations[] = {
     "  PRIMARY KEY (day, user_id, key_id, agent_id));"
     "CREATE INDEX usage_by_user ON usage_daily(user_id, day);"
     "CREATE INDEX usage_by_key ON usage_daily(key_id, day);",
+    // 2: the cluster: who owns a session (fencing), the members' heartbeats
+    // (database clock, ms), the feed of agent and key writes.
+    "CREATE TABLE session_owners ("
+    "  session_id TEXT PRIMARY KEY,"
+    "  node_id TEXT NOT NULL,"
+    "  epoch BIGINT NOT NULL);"
+    "CREATE TABLE cluster_members ("
+    "  cluster_name TEXT NOT NULL,"
+    "  node_id TEXT NOT NULL,"
+    "  cluster_address TEXT NOT NULL,"
+    "  http_address TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  started_at BIGINT NOT NULL,"
+    "  heartbeat_at BIGINT NOT NULL,"
+    "  live_sessions BIGINT NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (cluster_name, node_id));"
+    "CREATE TABLE cluster_events ("
+    "  seq BIGSERIAL PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  id TEXT NOT NULL);",
 };
 constexpr int known_version = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
 
@@ -121,7 +142,8 @@ std::size_t pg_db::drop_orphan_sessions() {
       "WHERE agent_id <> '' AND agent_id NOT IN (SELECT id FROM agents);"
       "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM orphans);"
       "DELETE FROM responses WHERE session_id IN (SELECT id FROM orphans);"
-      "DELETE FROM response_items WHERE session_id IN (SELECT id FROM orphans);");
+      "DELETE FROM response_items WHERE session_id IN (SELECT id FROM orphans);"
+      "DELETE FROM session_owners WHERE session_id IN (SELECT id FROM orphans);");
   auto r = query("DELETE FROM sessions WHERE seq IN (SELECT seq FROM orphans);");
   auto dropped = static_cast<std::size_t>(r.changed());
   tx.commit();
