@@ -5,6 +5,7 @@
 #include "storage/memory_session_store.hpp"
 #include "storage/memory_usage_store.hpp"
 #include "storage/postgres/pg_agent_store.hpp"
+#include "storage/postgres/pg_cluster_store.hpp"
 #include "storage/postgres/pg_key_store.hpp"
 #include "storage/postgres/pg_session_store.hpp"
 #include "storage/sqlite_agent_store.hpp"
@@ -53,6 +54,16 @@ std::unique_ptr<session_store> open_existing_sessions(const std::string& spec) {
                         "' keeps nothing between runs: use sqlite:PATH or postgres:URI");
   sqlite_db{*path, false}.check_schema();
   return std::make_unique<sqlite_session_store>(*path, false);
+}
+
+std::unique_ptr<cluster_store> open_cluster_store(const std::string& spec) {
+  auto uri = postgres_uri_of(spec);
+  if (!uri)
+    throw storage_error(
+        "a cluster needs --storage=postgres:URI (the nodes share that database); '" + spec +
+        "' cannot be shared between nodes");
+  pg_db{*uri}.migrate();  // whichever of open_storage and this comes first
+  return std::make_unique<pg_cluster_store>(*uri);
 }
 
 }  // namespace troupe::storage

@@ -1,5 +1,7 @@
 #include "storage/postgres/pg_agent_store.hpp"
 
+#include "storage/postgres/pg_cluster_store.hpp"
+
 namespace troupe::storage {
 
 namespace {
@@ -28,14 +30,18 @@ write_status pg_agent_store::insert(const domain::agent_config& a) {
   if (get(a.id)) return write_status::duplicate_id;
   if (owner_of_name(a.name)) return write_status::duplicate_name;
   // ON CONFLICT: another node may have taken the id or name meanwhile.
+  pg_transaction tx{db_};
   auto r = db_.query(
       "INSERT INTO agents (id, name, template_id, status, body) VALUES ($1, $2, $3, $4, $5) "
       "ON CONFLICT DO NOTHING;",
       {a.id, a.name, a.template_id, domain::to_string(a.status), domain::encode_agent(a)});
   if (r.changed() > 0) {
+    pg_detail::publish(db_, "agent", a.id);
+    tx.commit();
     ++count_;
     return write_status::ok;
   }
+  tx.commit();
   return get(a.id) ? write_status::duplicate_id : write_status::duplicate_name;
 }
 
@@ -43,16 +49,24 @@ write_status pg_agent_store::update(const domain::agent_config& a) {
   if (!get(a.id)) return write_status::not_found;
   auto owner = owner_of_name(a.name);
   if (owner && *owner != a.id) return write_status::duplicate_name;
+  pg_transaction tx{db_};
   auto r = db_.query(
       "UPDATE agents SET name = $1, template_id = $2, status = $3, body = $4 WHERE id = $5;",
       {a.name, a.template_id, domain::to_string(a.status), domain::encode_agent(a), a.id});
-  return r.changed() > 0 ? write_status::ok : write_status::not_found;
+  if (r.changed() == 0) return write_status::not_found;
+  pg_detail::publish(db_, "agent", a.id);
+  tx.commit();
+  return write_status::ok;
 }
 
 bool pg_agent_store::remove(const std::string& id) {
+  pg_transaction tx{db_};
   bool gone = db_.query("DELETE FROM agents WHERE id = $1;", {id}).changed() > 0;
-  if (gone && count_ > 0) --count_;
-  return gone;
+  if (!gone) return false;
+  pg_detail::publish(db_, "agent", id);
+  tx.commit();
+  if (count_ > 0) --count_;
+  return true;
 }
 
 std::optional<domain::agent_config> pg_agent_store::get(const std::string& id) const {

@@ -5,7 +5,8 @@
 namespace troupe::storage {
 
 // Agents in PostgreSQL: the same rows as sqlite_agent_store (the API's JSON
-// plus the columns uniqueness and listing need); every write commits alone.
+// plus the columns uniqueness and listing need). Every write commits alone,
+// with its cluster_events row in the same transaction.
 class pg_agent_store final : public agent_store {
  public:
   // The schema must be migrated already (open_storage does it).

@@ -2,6 +2,7 @@
 #include "storage/postgres/pg_key_store.hpp"
 
 #include "domain/keys/key_codec.hpp"
+#include "storage/postgres/pg_cluster_store.hpp"
 
 namespace troupe::storage {
 
@@ -50,22 +51,38 @@ const char* select_for(domain::usage_group g) {
 
 pg_key_store::pg_key_store(const std::string& uri) : db_(uri) {}
 
+// Every write goes with its cluster_events row, in one transaction.
 bool pg_key_store::insert(const domain::api_key& k) {
+  pg_transaction tx{db_};
   auto r = db_.query(
       "INSERT INTO api_keys (id, hash, user_id, body) VALUES ($1, $2, $3, $4) "
       "ON CONFLICT DO NOTHING;",
       {k.id, k.hash, k.user_id, domain::encode_key_record(k)});
-  return r.changed() > 0;
+  if (r.changed() == 0) return false;
+  commit_with_event(tx, k.id);
+  return true;
 }
 
 bool pg_key_store::update(const domain::api_key& k) {
-  return db_.query("UPDATE api_keys SET body = $1 WHERE id = $2;",
-                   {domain::encode_key_record(k), k.id})
-             .changed() > 0;
+  pg_transaction tx{db_};
+  auto r = db_.query("UPDATE api_keys SET body = $1 WHERE id = $2;",
+                     {domain::encode_key_record(k), k.id});
+  if (r.changed() == 0) return false;
+  commit_with_event(tx, k.id);
+  return true;
 }
 
 bool pg_key_store::remove(const std::string& id) {
-  return db_.query("DELETE FROM api_keys WHERE id = $1;", {id}).changed() > 0;
+  pg_transaction tx{db_};
+  auto r = db_.query("DELETE FROM api_keys WHERE id = $1;", {id});
+  if (r.changed() == 0) return false;
+  commit_with_event(tx, id);
+  return true;
+}
+
+void pg_key_store::commit_with_event(pg_transaction& tx, const std::string& id) {
+  pg_detail::publish(db_, "key", id);
+  tx.commit();
 }
 
 std::optional<domain::api_key> pg_key_store::get(const std::string& id) const {

@@ -16,6 +16,9 @@ class pg_key_store final : public key_store {
   std::vector<domain::api_key> list(const domain::key_query& q) const override;
 
  private:
+  // Adds the write's cluster event and commits.
+  void commit_with_event(pg_transaction& tx, const std::string& id);
+
   mutable pg_db db_;
 };
 
