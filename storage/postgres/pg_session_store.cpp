@@ -42,6 +42,30 @@ pg_session_store::pg_session_store(const std::string& uri) : db_(uri) {
   count_ = static_cast<std::size_t>(db_.query("SELECT COUNT(*) FROM sessions;").integer(0, 0));
 }
 
+std::uint64_t pg_session_store::claim(const std::string& id, const std::string& node_id) {
+  auto r = db_.query(
+      "INSERT INTO session_owners (session_id, node_id, epoch) VALUES ($1, $2, 1) ON CONFLICT "
+      "(session_id) DO UPDATE SET epoch = session_owners.epoch + 1, node_id = EXCLUDED.node_id "
+      "RETURNING epoch;",
+      {id, node_id});
+  return static_cast<std::uint64_t>(r.integer(0, 0));
+}
+
+void pg_session_store::check_owner(const turn_write& t) {
+  // Locked until the commit: a claim by another node waits for it, and a
+  // turn after that claim reads the new owner.
+  auto r = db_.query("SELECT node_id, epoch FROM session_owners WHERE session_id = $1 FOR SHARE;",
+                     {t.info.id});
+  if (r.empty())
+    throw storage_error(std::string(fenced_prefix) + "session " + t.info.id +
+                        " has no owner now (it was removed)");
+  auto node = r.text(0, 0);
+  auto epoch = r.integer(0, 1);
+  if (node != t.owner_node || static_cast<std::uint64_t>(epoch) != t.owner_epoch)
+    throw storage_error(std::string(fenced_prefix) + "session " + t.info.id + " is owned by node " +
+                        node + " now (epoch " + std::to_string(epoch) + ")");
+}
+
 std::optional<session_dump> pg_session_store::dump(const std::string& id) const {
   pg_transaction tx{db_, pg_transaction::kind::read};
   auto d = session_store::dump(id);
@@ -62,6 +86,7 @@ std::tuple<std::int64_t, std::int64_t, bool> pg_session_store::session_row(
 }
 
 bool pg_session_store::write_turn(const turn_write& t) {
+  if (t.owner_epoch != 0) check_owner(t);  // before the session row: one lock order
   auto [seq, next, created] = session_row(t.info);
   for (std::size_t i = 0; i < t.messages.size(); ++i) {
     auto& m = t.messages[i];
@@ -167,6 +192,8 @@ std::optional<domain::session_info> pg_session_store::find_continuation(
 
 bool pg_session_store::remove(const std::string& id) {
   pg_transaction tx{db_};
+  // The owner row first, as append_turns locks them: no deadlock.
+  db_.query("DELETE FROM session_owners WHERE session_id = $1;", {id});
   auto found = db_.query("SELECT seq FROM sessions WHERE id = $1 FOR UPDATE;", {id});
   if (found.empty()) return false;
   auto seq = found.integer(0, 0);
@@ -182,6 +209,10 @@ bool pg_session_store::remove(const std::string& id) {
 std::vector<std::string> pg_session_store::remove_by_agent(const std::string& agent_id) {
   std::vector<std::string> ids;
   pg_transaction tx{db_};
+  db_.query(
+      "DELETE FROM session_owners WHERE session_id IN (SELECT id FROM sessions WHERE agent_id = "
+      "$1);",
+      {agent_id});
   auto r = db_.query("SELECT id FROM sessions WHERE agent_id = $1 FOR UPDATE;", {agent_id});
   for (int i = 0; i < r.rows(); ++i) ids.push_back(r.text(i, 0));
   if (ids.empty()) return ids;  // rolled back: nothing to commit

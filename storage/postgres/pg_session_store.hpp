@@ -13,7 +13,11 @@ class pg_session_store final : public session_store {
   // The schema must be migrated already (open_storage does it).
   explicit pg_session_store(const std::string& uri);
 
+  // A turn with an owner_epoch is stored only while its node holds the
+  // session at that epoch (checked and locked in the same transaction).
   std::vector<std::string> append_turns(const std::vector<turn_write>& turns) override;
+  // One statement; the first claim of a session gives epoch 1.
+  std::uint64_t claim(const std::string& id, const std::string& node_id) override;
   std::uint64_t commits() const override { return commits_; }
   std::optional<domain::session_info> get(const std::string& id) const override;
   domain::message_list history(const std::string& id, std::size_t last_n) const override;
@@ -41,6 +45,8 @@ class pg_session_store final : public session_store {
  private:
   // Writes one turn inside the caller's transaction; true if it created the session.
   bool write_turn(const turn_write& t);
+  // Throws storage_error(fenced_prefix…) unless t's node still owns its session.
+  void check_owner(const turn_write& t);
   void write_response(const domain::response_record& r);
   // (seq, next message position, created), the row locked for this transaction.
   std::tuple<std::int64_t, std::int64_t, bool> session_row(const domain::session_info& info);

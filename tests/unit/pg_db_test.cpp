@@ -61,6 +61,7 @@ BOOST_AUTO_TEST_CASE(a_version_1_database_migrates_forward_and_keeps_its_data) {
   BOOST_TEST(db.schema_version() == 2);
   BOOST_TEST(stores.agents->count() == 1u);
   BOOST_TEST(stores.sessions->history("s", 10).size() == 1u);
+  BOOST_TEST(stores.sessions->claim("s", "n1") == 1u);
   BOOST_TEST(db.query("SELECT COUNT(*) FROM cluster_members;").integer(0, 0) == 0);
   BOOST_TEST(db.query("SELECT COUNT(*) FROM cluster_events;").integer(0, 0) == 0);
 }
