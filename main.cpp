@@ -1,5 +1,7 @@
 // troupe: wires options → actor system → HTTP server; stops them in reverse.
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +10,7 @@
 #include <iostream>
 #include <optional>
 
+#include "actors/cluster/cluster_messages.hpp"
 #include "actors/runtime.hpp"
 #include "actors/seed_agents.hpp"
 #include "domain/service/server_options.hpp"
@@ -51,6 +54,24 @@ void setup_logging(const std::string& level, const std::string& format) {
   spdlog::set_default_logger(logger);
 }
 
+// The middleman carries the messages between nodes: nodes of another
+// cluster name refuse each other's connections, and a silent peer is
+// dropped after the failure time (0.17 ships heartbeats off).
+void configure_cluster(caf::actor_system_config& cfg, const troupe::domain::server_options& o) {
+  cfg.load<caf::io::middleman>();
+  troupe::actors::add_cluster_types(cfg);
+  cfg.set("middleman.app-identifiers", std::vector<std::string>{"troupe:" + o.cluster_name});
+  cfg.set("middleman.heartbeat-interval", caf::timespan(std::chrono::milliseconds(500)));
+  cfg.set("middleman.connection-timeout",
+          caf::timespan(std::chrono::milliseconds(static_cast<std::int64_t>(o.cluster_failure_s * 1000))));
+  if (o.cluster_tls()) {
+    cfg.load<caf::openssl::manager>();
+    cfg.set("openssl.certificate", o.cluster_cert);
+    cfg.set("openssl.key", o.cluster_key);
+    cfg.set("openssl.cafile", o.cluster_ca);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +90,7 @@ int main(int argc, char** argv) {
   try {
     services = domain::load_services(opts.services);
     backends = storage::open_storage(opts.storage);
+    if (opts.clustered()) backends.cluster = storage::open_cluster_store(opts.storage);
   } catch (const std::exception& e) {
     std::cerr << "troupe: " << e.what() << "\n";
     return 1;
@@ -82,6 +104,7 @@ int main(int argc, char** argv) {
   // polls instead (50 µs naps, then 10 ms), which burned ~10 % CPU per worker on
   // an idle server and delayed the first message after a quiet spell.
   cfg.set("scheduler.policy", caf::atom("sharing"));
+  if (opts.clustered()) configure_cluster(cfg, opts);
   int rc = 0;
   std::optional<http::stop_deadline> deadline;  // outlives the actor system
   {
@@ -95,6 +118,17 @@ int main(int argc, char** argv) {
     ropts.scheduler.max_live_sessions = opts.max_live_sessions;
     auto metrics = std::make_shared<http::metrics>();  // the actors report to it too
     ropts.metrics = metrics;
+    if (opts.clustered()) {
+      actors::cluster_options c;
+      c.cluster_name = opts.cluster_name;
+      c.node_id = opts.node_id;
+      c.host = opts.cluster_host;
+      c.port = opts.cluster_port;
+      c.http_address = opts.listen;
+      c.failure = std::chrono::milliseconds(static_cast<std::int64_t>(opts.cluster_failure_s * 1000));
+      c.tls = opts.cluster_tls();
+      ropts.cluster = c;
+    }
     ropts.scheduler.sweep_interval = std::clamp(ropts.scheduler.session_idle / 4,
                                                 std::chrono::milliseconds(50),
                                                 std::chrono::milliseconds(1000));

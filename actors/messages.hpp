@@ -25,6 +25,16 @@ namespace troupe::actors {
 
 // ---- a chat turn -----------------------------------------------------------
 
+// A turn's request as it came in over HTTP: what a cluster node needs to
+// send it to the node that owns its session, which then runs it as its own.
+struct turn_origin {
+  std::string route;       // "chat"
+  std::string body;
+  std::string key_hash;    // the caller's user key, "" for the admin
+  std::string request_id;
+  sink_ptr sink;           // the client's
+};
+
 // HTTP → scheduler.
 struct chat_turn {
   std::shared_ptr<const domain::completion_request> request;
@@ -44,6 +54,10 @@ struct chat_turn {
   // Prefixes of a resent conversation a stored session may hold (stateless
   // clients: no session id, the whole conversation each time).
   std::vector<domain::conversation_prefix> candidates;
+  // Cluster: set, the turn may go to the node that owns its session; pinned,
+  // it came from another node and runs here.
+  std::shared_ptr<const turn_origin> origin;
+  bool pinned = false;
 };
 
 // Session → scheduler when a turn is over.
@@ -185,8 +199,14 @@ struct store_turn {
   domain::message_list messages;
   std::vector<std::string> item_ids;  // empty: derived ids
   std::optional<domain::response_record> response;  // a Responses turn's response
+  // Cluster fencing (see storage::turn_write): 0 on a node of its own.
+  std::uint64_t owner_epoch = 0;
+  std::string owner_node;
 };
 struct stored {};
+// Session → repository (cluster): this node takes the session over.
+struct claim_session { std::string id; std::string node_id; };
+struct claimed { std::uint64_t epoch = 0; };
 // With `user_id`, another user's session reads as absent (no existence leak).
 struct get_session { std::string id; std::optional<std::string> user_id{}; };
 struct session_detail {
@@ -234,6 +254,7 @@ using session_repo_actor = caf::typed_actor<
     caf::replies_to<set_session_metadata>::with<deleted>,
     caf::replies_to<apply_edit>::with<edit_applied>,
     caf::replies_to<store_turn>::with<stored>,
+    caf::replies_to<claim_session>::with<claimed>,
     caf::replies_to<get_session>::with<session_detail>,
     caf::replies_to<list_sessions>::with<session_list>,
     caf::replies_to<delete_session>::with<deleted>,
@@ -309,6 +330,8 @@ TROUPE_LOCAL_MESSAGE(edit_applied)
 TROUPE_LOCAL_MESSAGE(session_snapshot)
 TROUPE_LOCAL_MESSAGE(store_turn)
 TROUPE_LOCAL_MESSAGE(stored)
+TROUPE_LOCAL_MESSAGE(claim_session)
+TROUPE_LOCAL_MESSAGE(claimed)
 TROUPE_LOCAL_MESSAGE(get_session)
 TROUPE_LOCAL_MESSAGE(session_detail)
 TROUPE_LOCAL_MESSAGE(list_sessions)

@@ -27,6 +27,11 @@ class reply_sink {
   virtual bool client_gone() const = 0;
   // Names the session in the access log line.
   virtual void set_session(const std::string& id) = 0;
+  // A header every response to this request carries; before the reply.
+  virtual void add_header(std::string name, std::string value) {
+    (void)name;
+    (void)value;
+  }
   // The request's X-Request-Id, for log lines about it ("" when unknown).
   virtual std::string request_id() const { return {}; }
 };

@@ -1,6 +1,7 @@
 #include "actors/runtime.hpp"
 
 #include "actors/agent_repository.hpp"
+#include "actors/cluster/membership.hpp"
 #include "actors/key_repository.hpp"
 #include "actors/usage_repository.hpp"
 #include "domain/core/clock.hpp"
@@ -16,6 +17,25 @@ std::chrono::milliseconds watchdog_tick(std::chrono::milliseconds turn_timeout) 
   // A 504 comes at most ~5% (and at most 100 ms) after the deadline.
   return std::clamp(turn_timeout / 20, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
 }
+
+namespace {
+
+// Joins the membership table, then listens for the other nodes: the node
+// actor is published last, when everything it forwards to runs.
+void start_cluster_node(caf::actor_system& sys, runtime& rt,
+                        std::unique_ptr<storage::cluster_store> store, const cluster_options& c) {
+  membership_options m;
+  m.cluster_name = c.cluster_name;
+  m.node_id = c.node_id;
+  m.cluster_address = c.host + ":" + std::to_string(c.port);
+  m.http_address = c.http_address;
+  m.failure = c.failure;
+  rt.membership = spawn_membership(sys, std::move(store), m, rt.cluster, rt.agents, rt.scheduler);
+  rt.cluster->node = spawn_node(sys, rt.cluster->view, rt.membership, c.tls);
+  publish_node(sys, rt.cluster->node, c.host, c.port, c.tls);
+}
+
+}  // namespace
 
 runtime start_runtime(caf::actor_system& sys, storage::backends backends,
                       const domain::services_config& services, runtime_options opts) {
@@ -42,10 +62,20 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
     opts.scheduler.loader = rt.session_reader;
   }
   rt.watchdog = spawn_turn_watchdog(sys, sopts.deadlines, watchdog_tick(opts.turn_timeout));
+  if (opts.cluster) {
+    auto& c = *opts.cluster;
+    rt.cluster = std::make_shared<cluster_link>();
+    rt.cluster->view = std::make_shared<domain::cluster_view>(
+        domain::make_snapshot(c.node_id, c.cluster_name, {}));
+    rt.cluster->forward_timeout = opts.turn_timeout + c.failure + std::chrono::seconds(5);
+    sopts.node_id = c.node_id;
+    opts.scheduler.cluster = rt.cluster;
+  }
   rt.scheduler = spawn_scheduler(sys, rt.agents, rt.sessions,
                                  default_factory(rt.providers, rt.sessions, sopts, rt.toolsets), opts.scheduler);
   caf::anon_send(rt.agents, subscribe{rt.scheduler});
   caf::anon_send(rt.sessions, subscribe{rt.scheduler});
+  if (opts.cluster) start_cluster_node(sys, rt, std::move(backends.cluster), *opts.cluster);
   return rt;
 }
 
@@ -59,6 +89,10 @@ void stop_runtime(caf::actor_system&, const runtime& rt) {
   caf::anon_send_exit(rt.keys, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rt.usage, caf::exit_reason::user_shutdown);  // writes what is pending first
   if (rt.session_reader) caf::anon_send_exit(rt.session_reader, caf::exit_reason::user_shutdown);
+  if (rt.cluster) {
+    caf::anon_send_exit(rt.cluster->node, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(rt.membership, caf::exit_reason::user_shutdown);
+  }
   stop_toolsets(*rt.toolsets);
   for (auto& [name, p] : rt.providers->entries)
     if (p.actor) caf::anon_send_exit(p.actor, caf::exit_reason::user_shutdown);

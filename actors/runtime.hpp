@@ -2,7 +2,9 @@
 // Wires the actors of one server: repositories, providers, scheduler.
 #include <chrono>
 #include <memory>
+#include <optional>
 
+#include "actors/cluster/node.hpp"
 #include "actors/key_messages.hpp"
 #include "actors/messages.hpp"
 #include "actors/telemetry.hpp"
@@ -16,12 +18,24 @@
 
 namespace troupe::actors {
 
+// This process as a node of a cluster.
+struct cluster_options {
+  std::string cluster_name;
+  std::string node_id;
+  std::string host;  // where the node actor listens
+  std::uint16_t port = 0;
+  std::string http_address;
+  std::chrono::milliseconds failure{5000};
+  bool tls = false;  // the openssl module is loaded and configured
+};
+
 struct runtime_options {
   std::chrono::milliseconds turn_timeout{120000};
   scheduler_options scheduler;
   std::size_t max_config_bytes = 64 << 10;
   std::shared_ptr<actors::telemetry> metrics;  // null: nothing counted
   std::chrono::milliseconds usage_flush{1000};  // how often usage is written
+  std::optional<cluster_options> cluster;  // needs backends.cluster
 };
 
 struct runtime {
@@ -39,6 +53,9 @@ struct runtime {
   std::shared_ptr<domain::key_directory> key_directory;
   // Finished turns' usage, gathered by the HTTP layer, written by `usage`.
   std::shared_ptr<domain::usage_meter> usage_meter;
+  // A cluster node's view and node actor (null on a node of its own).
+  std::shared_ptr<cluster_link> cluster;
+  caf::actor membership;
 };
 
 // Throws storage_error when the stored keys cannot be read.

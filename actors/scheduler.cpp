@@ -107,8 +107,40 @@ detail::live_sessions::entry& live_session(self_ptr self, const std::string& id,
   return *e;
 }
 
+// On a cluster node: a new conversation gets an id this node owns, and a
+// turn of a session another node owns goes there (false: it went).
+bool stays_here(self_ptr self, chat_turn& turn) {
+  auto& link = *self->state.opts.cluster;
+  auto view = link.view->get();
+  if (turn.fresh) {
+    if (!view->owns(turn.session_id)) {
+      auto id = domain::new_id("sess-");
+      while (!view->owns(id)) id = domain::new_id("sess-");  // about N tries for N nodes
+      turn.session_id = id;
+      turn.reply->set_session(id);
+    }
+    return true;
+  }
+  if (!turn.origin) return true;  // a kind of turn that is not forwarded: fencing keeps it safe
+  auto owner = view->owner_of(turn.session_id);
+  if (owner == view->self) return true;
+  auto& o = *turn.origin;
+  forwarded_turn f;
+  f.route = o.route;
+  f.body = o.body;
+  f.key_hash = o.key_hash;
+  f.request_id = o.request_id;
+  f.session_id = turn.session_id;
+  f.resends = turn.resends;
+  f.continues = turn.continues.value_or(0);
+  turn.reply->hand_off();
+  forward_turn(self->system(), link, owner, std::move(f), o.sink);
+  return false;
+}
+
 // Hands the turn to its session's actor, spawning it if it is not live.
 void deliver(self_ptr self, chat_turn turn, const agent_actor& agent) {
+  if (self->state.opts.cluster && !turn.pinned && !stays_here(self, turn)) return;
   auto& req = *turn.request;
   auto id = turn.session_id;
   auto* e = &live_session(self, id, turn.fresh, req.model);
@@ -273,6 +305,7 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
       [=](sweep_idle) {
         auto& st = self->state;
         passivate(self, st.sessions.idle_since(detail::live_sessions::clock::now() - st.opts.session_idle));
+        if (st.opts.cluster) st.opts.cluster->live_sessions->store(st.sessions.size());
         self->delayed_send(self, st.opts.sweep_interval, sweep_idle{});
       },
       [=](const health_query&) -> caf::result<health_snapshot> {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "actors/cluster/node.hpp"
 #include "actors/messages.hpp"
 #include "actors/providers/provider_directory.hpp"
 #include "actors/session.hpp"
@@ -32,6 +33,8 @@ struct scheduler_options {
   std::chrono::milliseconds sweep_interval{1000};
   // Where resent conversations are looked up (null: the session repository).
   session_loader_actor loader;
+  // Set on a cluster node: turns of sessions another node owns go there.
+  std::shared_ptr<const cluster_link> cluster;
 };
 
 scheduler_actor spawn_scheduler(caf::actor_system& sys, agent_repo_actor agents,

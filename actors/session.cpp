@@ -37,11 +37,13 @@ struct session_state {
   // for an id that is no longer current (timed out) are dropped.
   std::optional<pending_turn> current;
   std::uint64_t current_id = 0;
+  std::uint64_t epoch = 0;  // cluster: this node's hold on the session (0: none needed)
 };
 
 using self_ptr = session_actor::stateful_pointer<session_state>;
 
 void start_next(self_ptr self);
+void fail_all(self_ptr self, const domain::api_error& err);
 
 // Ends a turn: tells the scheduler, then answers the client. In this order,
 // a client that sends its next request the moment it has the answer finds
@@ -141,6 +143,8 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
     write.item_ids = std::move(extra.item_ids);
     write.response = std::move(extra.record);
   }
+  write.owner_epoch = st.epoch;
+  write.owner_node = st.opts.node_id;
   auto info = write.info;
   auto kept = write.messages;  // `write` moves into the request
   self->request(st.repo, caf::infinite, std::move(write))
@@ -155,6 +159,13 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
           },
           [=](caf::error& e) {
             auto err = to_api_error(e);
+            if (err.code == "session_moved") {
+              // Deposed: another node owns the session now, and this actor's
+              // window may be stale. Every turn it holds goes back to retry.
+              fail_all(self, err);
+              self->quit();
+              return;
+            }
             finish(self, turn_done::failure(), &err);
           });
 }
@@ -271,6 +282,32 @@ void fail_all(self_ptr self, const domain::api_error& err) {
   st.queue.clear();
 }
 
+// Loads the stored conversation (a fresh id has none) and starts the turns
+// that waited meanwhile.
+void wake(self_ptr self, bool fresh) {
+  auto& st = self->state;
+  if (fresh) {
+    st.loaded = true;
+    return start_next(self);
+  }
+  auto loader = st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
+  self->request(loader, caf::infinite, load_session{st.id})
+      .then(
+          [=](session_snapshot& snap) {
+            auto& st = self->state;
+            st.info = std::move(snap.info);
+            if (snap.history) st.history = std::move(snap.history);
+            st.loaded = true;
+            start_next(self);
+          },
+          [=](caf::error& e) {
+            // Nothing to run turns on: fail what waits and let the next
+            // request start a fresh actor that tries again.
+            fail_all(self, to_api_error(e));
+            self->quit(e);
+          });
+}
+
 session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
                                      session_repo_actor repo, session_options opts) {
   // Stopped (its agent or the session was deleted, the server stops) or
@@ -288,25 +325,20 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
   st.id = std::move(id);
   st.repo = std::move(repo);
   st.opts = std::move(opts);
-  st.loaded = fresh;
-  if (!fresh) {
-    auto loader = st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
-    self->request(loader, caf::infinite, load_session{st.id})
+  st.loaded = false;
+  if (st.opts.node_id.empty())
+    wake(self, fresh);
+  else  // first the claim: a write of the old owner after it is fenced, so the load sees all
+    self->request(st.repo, caf::infinite, claim_session{st.id, st.opts.node_id})
         .then(
-            [=](session_snapshot& snap) {
-              auto& st = self->state;
-              st.info = std::move(snap.info);
-              if (snap.history) st.history = std::move(snap.history);
-              st.loaded = true;
-              start_next(self);
+            [=](claimed c) {
+              self->state.epoch = c.epoch;
+              wake(self, fresh);
             },
             [=](caf::error& e) {
-              // Nothing to run turns on: fail what waits and let the next
-              // request start a fresh actor that tries again.
               fail_all(self, to_api_error(e));
               self->quit(e);
             });
-  }
   return {
       [=](session_turn& t) -> caf::result<turn_done> {
         auto rp = self->make_response_promise<turn_done>();

@@ -12,6 +12,9 @@ namespace troupe::actors {
 struct session_options {
   std::shared_ptr<turn_deadlines> deadlines;  // 504 for turns that take too long
   session_loader_actor loader;                // where a waking session loads (else the repo)
+  // Cluster: this node's id. A session takes itself over (a new owner epoch)
+  // before it loads, and its writes are fenced by that epoch.
+  std::string node_id;
 };
 
 // `fresh`: the id was just generated, so there is nothing to load.

@@ -34,6 +34,17 @@ bool owned_by(const storage::session_store& store, const std::string& id,
   return info && info->user_id == *user_id;
 }
 
+// Another node took the session over: this turn was not stored; a retry
+// runs on the new owner.
+domain::api_error session_moved(const std::string& why) {
+  auto e = domain::service_unavailable("the session moved to another node (" +
+                                       why.substr(std::string(storage::fenced_prefix).size()) +
+                                       "); retry");
+  e.code = "session_moved";
+  e.retry_after_s = 1;
+  return e;
+}
+
 void commit(self_ptr self) {
   auto& st = self->state;
   st.commit_queued = false;
@@ -51,6 +62,8 @@ void commit(self_ptr self) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (failed[i].empty())
         batch[i].rp.deliver(stored{});
+      else if (failed[i].rfind(storage::fenced_prefix, 0) == 0)
+        batch[i].rp.deliver(to_caf_error(session_moved(failed[i])));
       else
         batch[i].rp.deliver(to_caf_error(domain::service_unavailable("storage failed: " + failed[i])));
     }
@@ -136,6 +149,8 @@ session_repo_actor::behavior_type session_repository(
         t.messages = std::move(m.messages);
         t.item_ids = std::move(m.item_ids);
         t.response = std::move(m.response);
+        t.owner_epoch = m.owner_epoch;
+        t.owner_node = std::move(m.owner_node);
         st.batch.push_back({std::move(t), rp});
         if (!st.commit_queued) {
           // Behind every message already queued: those join this batch.
@@ -145,6 +160,11 @@ session_repo_actor::behavior_type session_repository(
         return rp;
       },
       [=](commit_pending) { commit(self); },
+      [=](const claim_session& m) {
+        return guarded<claimed>(*self->state.health, [&] {
+          return claimed{self->state.store->claim(m.id, m.node_id)};
+        });
+      },
       [=](const get_session& m) {
         return guarded<session_detail>(*self->state.health, [&] {
           if (!owned_by(*self->state.store, m.id, m.user_id)) return session_detail{};

@@ -152,6 +152,13 @@ void turn_reply::complete(const llm_result& r) {
   sink_->end_stream(std::move(events));
 }
 
+void turn_reply::hand_off() {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (finished_) return;
+  finished_ = true;
+  if (observer_) observer_->handed_off();
+}
+
 void turn_reply::fail(const domain::api_error& e) {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;

@@ -28,6 +28,8 @@ class turn_observer {
   virtual void first_output() {}
   // `result`: a completed turn's answer; nullptr when it failed with `status`.
   virtual void ended(const llm_result* result, int status) = 0;
+  // Instead of ended: the turn went to another node, which accounts for it.
+  virtual void handed_off() {}
 };
 
 class turn_reply {
@@ -70,6 +72,9 @@ class turn_reply {
   void keepalive();
   void complete(const llm_result& r);
   void fail(const domain::api_error& e);
+  // Cluster: the turn runs on the node that owns its session, which answers
+  // the client through the sink itself; this reply writes nothing more.
+  void hand_off();
 
  private:
   // Sends the content prefix before choice 0's first text.

@@ -66,4 +66,7 @@ void add_key_routes(router& r, const api_context& ctx);
 void add_usage_routes(router& r, const api_context& ctx);
 void add_observability_routes(router& r, const api_context& ctx);
 
+// Runs a turn another cluster node forwarded (its session is this node's).
+void run_forwarded_turn(const api_context& ctx, actors::forwarded_turn& f);
+
 }  // namespace troupe::http

@@ -55,7 +55,7 @@ class http_sink final : public actors::reply_sink,
 
   // Headers every response to this request carries (CORS, rate limits);
   // added before the reply can be sent.
-  void add_header(std::string name, std::string value);
+  void add_header(std::string name, std::string value) override;
   // X-Request-Id: on the response and in the access log line.
   void set_request_id(std::string id);
   std::string request_id() const override;

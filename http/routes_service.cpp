@@ -1,4 +1,4 @@
-// GET /, /ping, /v1/health, /v1/templates[/{id}], /v1/schema
+// GET /, /ping, /v1/health, /v1/cluster, /v1/templates[/{id}], /v1/schema
 #include "domain/service/service_codec.hpp"
 #include "domain/agents/templates.hpp"
 #include "domain/core/text_sanitize.hpp"
@@ -20,6 +20,7 @@ void add_service_routes(router& r, const api_context& ctx) {
     view.storage_health = ctx.rt.storage_health->snapshot();
     view.max_live_sessions = ctx.opts.max_live_sessions;
     view.inflight_requests = ctx.inflight->n.load() - 1;  // not counting this one
+    if (ctx.rt.cluster) view.cluster = ctx.rt.cluster->view->get();
     for (auto& [name, p] : ctx.rt.providers->entries) {
       view.providers.push_back({name, p.config.type, static_cast<bool>(p.actor), p.status->snapshot()});
     }
@@ -29,6 +30,14 @@ void add_service_routes(router& r, const api_context& ctx) {
           view.counts = h;
           sink->send(200, domain::encode_health(view));
         });
+  });
+
+  r.add(http_method_get(), "/v1/cluster", [&ctx](const exchange& x) {
+    if (!ctx.rt.cluster)
+      throw domain::not_found(
+          "this server runs as a node of its own; start it with --cluster-listen to form a cluster",
+          "not_clustered");
+    send_json(x, 200, domain::encode_cluster(*ctx.rt.cluster->view->get()));
   });
 
   r.add(http_method_get(), "/v1/templates",

@@ -211,6 +211,16 @@ int run_server(api_context& ctx, restinio::asio_ns::io_context& io) {
                TROUPE_VERSION, o.host, o.port, o.http_threads, max_connections, descriptors);
   if (o.token.empty())
     spdlog::warn("no API token configured: serving /v1 without auth on loopback only");
+  if (ctx.rt.cluster) {
+    caf::anon_send(ctx.rt.cluster->node, actors::install_runner{[&ctx](actors::forwarded_turn& f) {
+                     run_forwarded_turn(ctx, f);
+                   }});
+    spdlog::info("cluster node {} of '{}' listening for nodes on {}{}", o.node_id, o.cluster_name,
+                 o.cluster_listen, o.cluster_tls() ? " (mutual TLS)" : "");
+    if (!o.cluster_tls())
+      spdlog::warn("cluster links carry conversations unencrypted: set --cluster-cert, "
+                   "--cluster-key and --cluster-ca outside a private network");
+  }
   accept_watchdog watchdog{io, listen_fd};
   watchdog.start();
   shutdown_sequence shutdown{io, server, ctx, watchdog};

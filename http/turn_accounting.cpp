@@ -39,6 +39,12 @@ class turn_accounting final : public actors::turn_observer {
     metrics_->turn_ended(since(began_));
   }
 
+  // Gives the parallel slot back; the owner node counts the turn's usage.
+  void handed_off() override {
+    if (grant_.key) grant_.meter->finish(grant_.key->limits, 0, domain::now_ms());
+    metrics_->turn_ended(since(began_));
+  }
+
  private:
   std::shared_ptr<metrics> metrics_;
   std::shared_ptr<domain::usage_meter> usage_;
@@ -62,7 +68,7 @@ void speak_as(const caller& who, domain::completion_request& req) {
 }
 
 std::shared_ptr<actors::turn_observer> admit_turn(const api_context& ctx, const caller& who,
-                                                  http_sink& sink,
+                                                  actors::reply_sink& sink,
                                                   const domain::completion_request& req) {
   if (auto key = who.key()) {
     auto a = who.grant.meter->admit(key->limits, domain::now_ms());

@@ -24,7 +24,7 @@ void speak_as(const caller& who, domain::completion_request& req);
 // before the turn is handed on: an admitted turn must end through the
 // returned observer.
 std::shared_ptr<actors::turn_observer> admit_turn(const api_context& ctx, const caller& who,
-                                                  http_sink& sink,
+                                                  actors::reply_sink& sink,
                                                   const domain::completion_request& req);
 
 }  // namespace troupe::http

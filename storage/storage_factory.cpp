@@ -18,7 +18,7 @@ namespace troupe::storage {
 backends open_storage(const std::string& spec) {
   if (spec == "memory")
     return {std::make_unique<memory_agent_store>(), std::make_unique<memory_session_store>(), nullptr,
-            std::make_unique<memory_key_store>(), std::make_unique<memory_usage_store>()};
+            std::make_unique<memory_key_store>(), std::make_unique<memory_usage_store>(), nullptr};
   if (auto path = sqlite_path_of(spec)) {
     {  // once, before the stores open their own connections
       sqlite_db db{*path};
@@ -28,7 +28,8 @@ backends open_storage(const std::string& spec) {
     return {std::make_unique<sqlite_agent_store>(*path),
             std::make_unique<sqlite_session_store>(*path),
             std::make_unique<sqlite_session_store>(*path),
-            std::make_unique<sqlite_key_store>(*path), std::make_unique<sqlite_usage_store>(*path)};
+            std::make_unique<sqlite_key_store>(*path), std::make_unique<sqlite_usage_store>(*path),
+            nullptr};
   }
   if (auto uri = postgres_uri_of(spec)) {
     {  // once, before the stores open their own connections
@@ -38,7 +39,7 @@ backends open_storage(const std::string& spec) {
     }
     return {std::make_unique<pg_agent_store>(*uri), std::make_unique<pg_session_store>(*uri),
             std::make_unique<pg_session_store>(*uri), std::make_unique<pg_key_store>(*uri),
-            std::make_unique<pg_usage_store>(*uri)};
+            std::make_unique<pg_usage_store>(*uri), nullptr};
   }
   throw storage_error("unknown storage '" + spec + "' (use memory, sqlite:PATH or postgres:URI)");
 }

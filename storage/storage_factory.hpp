@@ -4,6 +4,7 @@
 #include <string>
 
 #include "storage/agent_store.hpp"
+#include "storage/cluster_store.hpp"
 #include "storage/key_store.hpp"
 #include "storage/session_store.hpp"
 #include "storage/usage_store.hpp"
@@ -18,6 +19,8 @@ struct backends {
   std::unique_ptr<session_store> session_reads;
   std::unique_ptr<key_store> keys;
   std::unique_ptr<usage_store> usage;
+  // A cluster node's membership and event feed (open_cluster_store), else null.
+  std::unique_ptr<cluster_store> cluster;
 };
 
 // Throws storage_error for an unknown or unusable spec.

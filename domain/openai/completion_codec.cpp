@@ -55,6 +55,10 @@ void write_metadata(writer& w, const completion_meta& m,
     w.Key("provider");
     w.String(m.provider);
   }
+  if (!m.node_id.empty()) {
+    w.Key("node_id");
+    w.String(m.node_id);
+  }
   if (calls && !calls->empty()) write_server_calls(w, *calls);
   w.EndObject();
 }

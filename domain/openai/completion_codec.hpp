@@ -23,6 +23,7 @@ struct completion_meta {
   std::string system_fingerprint;  // the upstream's, once known
   // The client asked with legacy `functions`: tool calls go back as `function_call`.
   bool legacy_functions = false;
+  std::string node_id;  // the cluster node that ran the turn ("" on a node of its own)
 };
 
 completion_meta make_completion_meta(std::string model, std::string session_id,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <thread>
 #include <fstream>
 #include <iostream>
@@ -27,6 +28,40 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
+
+bool is_private(const std::string& host) {
+  if (is_loopback(host) || host.rfind("10.", 0) == 0 || host.rfind("192.168.", 0) == 0 ||
+      host.rfind("fc", 0) == 0 || host.rfind("fd", 0) == 0)
+    return true;
+  unsigned second = 0;
+  return std::sscanf(host.c_str(), "172.%u.", &second) == 1 && second >= 16 && second <= 31;
+}
+
+namespace {
+
+// "" when the cluster options are consistent, else the one-line reason.
+std::string check_cluster_options(server_options& o) {
+  if (!o.clustered()) {
+    if (!o.node_id.empty() || !o.cluster_cert.empty() || !o.cluster_ca.empty())
+      return "--node-id and --cluster-cert/-key/-ca need --cluster-listen";
+    return "";
+  }
+  if (!split_listen(o.cluster_listen, o.cluster_host, o.cluster_port) || o.cluster_port == 0)
+    return "--cluster-listen must be HOST:PORT with a port, got '" + o.cluster_listen + "'";
+  if (o.storage.rfind("postgres:", 0) != 0)
+    return "a cluster node keeps its data in PostgreSQL: add --storage=postgres:URI";
+  if (o.node_id.empty()) o.node_id = o.cluster_listen;
+  bool any_tls = !o.cluster_cert.empty() || !o.cluster_key.empty() || !o.cluster_ca.empty();
+  if (any_tls && (o.cluster_cert.empty() || o.cluster_key.empty() || o.cluster_ca.empty()))
+    return "cluster TLS needs all of --cluster-cert, --cluster-key and --cluster-ca";
+  if (!any_tls && !is_private(o.cluster_host))
+    return "refusing cluster traffic on " + o.cluster_host +
+           " without TLS; set --cluster-cert/--cluster-key/--cluster-ca, or listen on a loopback "
+           "or private address";
+  return "";
+}
+
+}  // namespace
 
 parse_outcome parse_server_options(int argc, char** argv) {
   server_options o;
@@ -100,6 +135,20 @@ parse_outcome parse_server_options(int argc, char** argv) {
   app.add_option("--actor-threads", o.actor_threads, "Actor scheduler threads (0: half the cores)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 256u));
+  app.add_option("--cluster-listen", o.cluster_listen,
+                 "HOST:PORT where this node takes messages from the other nodes (makes it a "
+                 "cluster node; needs --storage=postgres:URI)");
+  app.add_option("--node-id", o.node_id, "This node's name in the cluster (default: --cluster-listen)");
+  app.add_option("--cluster-name", o.cluster_name,
+                 "Nodes join only the cluster of the same name")
+      ->capture_default_str();
+  app.add_option("--cluster-failure-s", o.cluster_failure_s,
+                 "A node whose heartbeat is older than this is dead")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 3600.0));
+  app.add_option("--cluster-cert", o.cluster_cert, "PEM certificate of this node (mutual TLS)");
+  app.add_option("--cluster-key", o.cluster_key, "PEM private key of --cluster-cert");
+  app.add_option("--cluster-ca", o.cluster_ca, "PEM CA that signs every node's certificate");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -131,6 +180,10 @@ parse_outcome parse_server_options(int argc, char** argv) {
     std::cerr << "troupe: refusing to listen on " << o.host
               << " without a token; set --token or TROUPE_TOKEN, or listen on a loopback "
                  "address\n";
+    return {std::nullopt, 2};
+  }
+  if (auto err = check_cluster_options(o); !err.empty()) {
+    std::cerr << "troupe: " << err << "\n";
     return {std::nullopt, 2};
   }
   return {o, 0};

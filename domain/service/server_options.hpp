@@ -33,6 +33,17 @@ struct server_options {
   std::size_t max_connections = 0;  // 0: from the descriptor limit
   unsigned http_threads = 0;   // 0: half the cores (at least 1)
   unsigned actor_threads = 0;  // 0: half the cores (at least 1)
+
+  // Cluster (empty cluster_listen: one node on its own).
+  std::string cluster_listen;  // HOST:PORT of this node's actor for the other nodes
+  std::string cluster_host;
+  std::uint16_t cluster_port = 0;
+  std::string node_id;  // default: cluster_listen
+  std::string cluster_name = "troupe";
+  double cluster_failure_s = 5;  // a node silent this long is dead for everyone
+  std::string cluster_cert, cluster_key, cluster_ca;  // mutual TLS between nodes
+  bool clustered() const { return !cluster_listen.empty(); }
+  bool cluster_tls() const { return !cluster_cert.empty(); }
 };
 
 // Returns the options, or the process exit code when start-up must end here
@@ -47,5 +58,7 @@ parse_outcome parse_server_options(int argc, char** argv);
 bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port);
 
 bool is_loopback(const std::string& host);
+// Loopback or an RFC 1918 / unique-local address: not reachable from the internet.
+bool is_private(const std::string& host);
 
 }  // namespace troupe::domain

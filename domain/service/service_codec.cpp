@@ -133,6 +133,21 @@ std::string encode_health(const health_view& h) {
   w.Key("inflight_requests");
   w.Int64(h.inflight_requests);
   w.EndObject();
+  if (h.cluster) {
+    w.Key("cluster");
+    w.StartObject();
+    w.Key("node_id");
+    w.String(h.cluster->self);
+    w.Key("cluster_name");
+    w.String(h.cluster->cluster_name);
+    w.Key("members");
+    w.Uint64(h.cluster->members.size());
+    w.Key("live_members");
+    w.StartArray();
+    for (auto& id : h.cluster->live) w.String(id);
+    w.EndArray();
+    w.EndObject();
+  }
   w.EndObject();
   return out.str();
 }

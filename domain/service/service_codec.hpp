@@ -1,4 +1,6 @@
 #pragma once
+#include <memory>
+#include "domain/cluster/cluster_snapshot.hpp"
 // JSON of the service endpoints: /, /ping, /v1/health, /v1/schema.
 #include <cstdint>
 #include <string>
@@ -37,6 +39,7 @@ struct runtime_counts {
 
 struct health_view {
   double uptime_seconds = 0;
+  std::shared_ptr<const cluster_snapshot> cluster;  // a cluster node's view, else null
   runtime_counts counts;
   std::uint64_t max_live_sessions = 0;
   std::int64_t inflight_requests = 0;

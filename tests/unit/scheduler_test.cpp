@@ -82,7 +82,7 @@ struct fixture {
     services.providers["test"].type = "test";
     services.default_provider = "test";
     auto deadlines = std::make_shared<actors::turn_deadlines>(std::chrono::seconds(5));
-    auto real = actors::default_factory(actors::spawn_providers(*sys, services), sessions, {deadlines, {}});
+    auto real = actors::default_factory(actors::spawn_providers(*sys, services), sessions, {deadlines, {}, {}});
     actors::actor_factory f;
     f.make_session = [this, real](caf::actor_system& sys, const std::string& id, bool fresh) {
       int n;

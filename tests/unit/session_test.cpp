@@ -89,7 +89,7 @@ struct fixture {
   }
 
   actors::session_actor session(const std::string& id, bool fresh) {
-    return actors::spawn_session(*sys, id, fresh, repo, {deadlines, {}});
+    return actors::spawn_session(*sys, id, fresh, repo, {deadlines, {}, {}});
   }
 
   domain::message_list stored(const std::string& id) {

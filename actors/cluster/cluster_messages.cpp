@@ -1,0 +1,10 @@
+#include "actors/cluster/cluster_messages.hpp"
+
+namespace troupe::actors {
+
+void add_cluster_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<forwarded_turn>("troupe.forwarded_turn");
+  cfg.add_message_type<reply_piece>("troupe.reply_piece");
+}
+
+}  // namespace troupe::actors

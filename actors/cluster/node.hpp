@@ -1,0 +1,61 @@
+#pragma once
+// This node's actor for the other nodes, published with CAF's middleman on
+// --cluster-listen. It runs the turns other nodes forward to it (through the
+// runner the HTTP layer installs) and forwards turns of sessions another
+// node owns, connecting to that node on first use from its address in the
+// membership table.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "actors/cluster/cluster_messages.hpp"
+#include "actors/reply_sink.hpp"
+#include "domain/cluster/cluster_snapshot.hpp"
+
+namespace troupe::actors {
+
+// What the scheduler and the HTTP layer need of the cluster.
+struct cluster_link {
+  std::shared_ptr<domain::cluster_view> view;
+  caf::actor node;
+  // This node's live sessions (the scheduler counts, the heartbeat tells).
+  std::shared_ptr<std::atomic<std::uint64_t>> live_sessions =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+  // How long the first node waits for a forwarded turn's reply.
+  std::chrono::milliseconds forward_timeout{125000};
+};
+
+// Runs a forwarded turn on this node (on the node actor's thread: it must
+// only parse and hand the turn on). Installed by the HTTP layer.
+using forwarded_runner = std::function<void(forwarded_turn&)>;
+struct install_runner {
+  forwarded_runner run;
+};
+// Scheduler → node: send this turn to its owner.
+struct send_turn {
+  std::string owner;
+  forwarded_turn turn;
+};
+
+// `membership` (may be null) is told when a link to another node breaks: a
+// hint to read the membership table again at once.
+caf::actor spawn_node(caf::actor_system& sys, std::shared_ptr<domain::cluster_view> view,
+                      caf::actor membership, bool tls);
+
+// Publishes the node actor on host:port, reusing the address (a node
+// restarted right after a crash gets its port back). Throws runtime_error.
+void publish_node(caf::actor_system& sys, const caf::actor& node, const std::string& host,
+                  std::uint16_t port, bool tls);
+
+// Sends a turn to the node that owns its session; that node's reply goes to `sink`.
+void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::string& owner,
+                  forwarded_turn f, sink_ptr sink);
+
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+
+}  // namespace troupe::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::install_runner)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::send_turn)
