@@ -20,6 +20,17 @@ pg_agent_store::pg_agent_store(const std::string& uri) : db_(uri) {
   count_ = static_cast<std::size_t>(db_.query("SELECT COUNT(*) FROM agents;").integer(0, 0));
 }
 
+std::size_t pg_agent_store::count() const {
+  // Exact although other nodes write agents too; the last count answers
+  // while the server is away (health then still says `degraded`).
+  try {
+    count_ = static_cast<std::size_t>(db_.query("SELECT COUNT(*) FROM agents;").integer(0, 0));
+  } catch (const storage_error&) {
+    if (db_.in_transaction()) throw;
+  }
+  return count_;
+}
+
 std::optional<std::string> pg_agent_store::owner_of_name(const std::string& name) const {
   auto r = db_.query("SELECT id FROM agents WHERE name = $1;", {name});
   if (r.empty()) return std::nullopt;

@@ -17,15 +17,15 @@ class pg_agent_store final : public agent_store {
   bool remove(const std::string& id) override;
   std::optional<domain::agent_config> get(const std::string& id) const override;
   std::vector<domain::agent_config> list(const domain::agent_query& q) const override;
-  // Kept in memory (like the session count), so that GET /v1/health still
-  // answers, `degraded`, while the server is away.
-  std::size_t count() const override { return count_; }
+  // COUNT(*) each time (other nodes write agents too); the last count while
+  // the server is away, so that GET /v1/health still answers, `degraded`.
+  std::size_t count() const override;
 
  private:
   std::optional<std::string> owner_of_name(const std::string& name) const;
 
   mutable pg_db db_;
-  std::size_t count_ = 0;
+  mutable std::size_t count_ = 0;
 };
 
 }  // namespace troupe::storage

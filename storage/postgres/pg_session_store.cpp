@@ -42,6 +42,17 @@ pg_session_store::pg_session_store(const std::string& uri) : db_(uri) {
   count_ = static_cast<std::size_t>(db_.query("SELECT COUNT(*) FROM sessions;").integer(0, 0));
 }
 
+std::size_t pg_session_store::count() const {
+  // Exact although other nodes create sessions too; the last count answers
+  // while the server is away (health then still says `degraded`).
+  try {
+    count_ = static_cast<std::size_t>(db_.query("SELECT COUNT(*) FROM sessions;").integer(0, 0));
+  } catch (const storage_error&) {
+    if (db_.in_transaction()) throw;
+  }
+  return count_;
+}
+
 std::uint64_t pg_session_store::claim(const std::string& id, const std::string& node_id) {
   auto r = db_.query(
       "INSERT INTO session_owners (session_id, node_id, epoch) VALUES ($1, $2, 1) ON CONFLICT "

@@ -29,7 +29,9 @@ class pg_session_store final : public session_store {
   std::vector<domain::session_info> list(const domain::session_query& q) const override;
   bool remove(const std::string& id) override;
   std::vector<std::string> remove_by_agent(const std::string& agent_id) override;
-  std::size_t count() const override { return count_; }
+  // COUNT(*) each time (other nodes create sessions); the last count while
+  // the server is away.
+  std::size_t count() const override;
 
   // pg_session_items.cpp
   std::optional<domain::response_record> get_response(const std::string& id) const override;
@@ -53,7 +55,7 @@ class pg_session_store final : public session_store {
   domain::session_info rehash(std::int64_t seq, const std::string& id);
 
   mutable pg_db db_;
-  std::size_t count_ = 0;
+  mutable std::size_t count_ = 0;
   std::uint64_t commits_ = 0;
 };
 

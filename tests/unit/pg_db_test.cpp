@@ -66,6 +66,25 @@ BOOST_AUTO_TEST_CASE(a_version_1_database_migrates_forward_and_keeps_its_data) {
   BOOST_TEST(db.query("SELECT COUNT(*) FROM cluster_events;").integer(0, 0) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(counts_are_exact_with_several_nodes_writing) {
+  auto spec = testing::pg_server::shared().new_database();
+  auto a = storage::open_storage(spec);
+  auto b = storage::open_storage(spec);  // another node: its own connections
+  testing::add_agent(*a.agents, "x");
+  testing::add_agent(*b.agents, "y");
+  testing::add_agent(*b.agents, "z");
+  BOOST_TEST(a.agents->count() == 3u);
+  BOOST_TEST(b.agents->count() == 3u);
+  BOOST_TEST(a.agents->remove("y"));
+  BOOST_TEST(b.agents->count() == 2u);
+  a.sessions->append_turn(domain::new_session_info("s1", "x", "u", 1), {{role::user, "q", 1}});
+  b.sessions->append_turn(domain::new_session_info("s2", "x", "u", 1), {{role::user, "q", 1}});
+  BOOST_TEST(a.sessions->count() == 2u);
+  BOOST_TEST(b.session_reads->count() == 2u);
+  BOOST_TEST(b.sessions->remove("s1"));
+  BOOST_TEST(a.sessions->count() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_batch_is_one_commit_and_survives_reopening) {
   auto spec = testing::pg_server::shared().new_database();
   {
@@ -146,6 +165,10 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_fails_fast_and_is_retried_after_a_bac
   auto& pg = testing::pg_server::shared();
   auto spec = pg.new_database();
   auto stores = storage::open_storage(spec);
+  testing::add_agent(*stores.agents, "x");
+  stores.sessions->append_turn(domain::new_session_info("s", "x", "u", 1), {{role::user, "q", 1}});
+  BOOST_TEST(stores.agents->count() == 1u);
+  BOOST_TEST(stores.sessions->count() == 1u);
   pg.stop();
   BOOST_CHECK_THROW(stores.usage->probe_write(), storage::storage_error);
   BOOST_CHECK_THROW(stores.agents->get("a"), storage::storage_error);  // the connection died
@@ -153,6 +176,9 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_fails_fast_and_is_retried_after_a_bac
   BOOST_CHECK_THROW(stores.agents->get("a"), storage::storage_error);  // reconnect refused
   BOOST_CHECK_THROW(stores.agents->get("a"), storage::storage_error);  // within the backoff
   BOOST_TEST((std::chrono::steady_clock::now() - began < std::chrono::seconds(1)));
+  // Health still answers: the last counts, not an error.
+  BOOST_TEST(stores.agents->count() == 1u);
+  BOOST_TEST(stores.sessions->count() == 1u);
   pg.start();
   bool back = false;
   for (int i = 0; i < 40 && !back; ++i) {
