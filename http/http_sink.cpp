@@ -1,5 +1,7 @@
 #include "http/http_sink.hpp"
 
+#include <strings.h>
+
 #include <spdlog/spdlog.h>
 
 #include "http/guarded_socket.hpp"
@@ -78,6 +80,13 @@ void http_sink::set_session(const std::string& id) {
 
 void http_sink::add_header(std::string name, std::string value) {
   std::lock_guard<std::recursive_mutex> guard{mu_};
+  // One value per name: a forwarded turn's owner node says who ran it and
+  // what its limits left, over what the first node put there.
+  for (auto& [k, v] : extra_)
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) {
+      v = std::move(value);
+      return;
+    }
   extra_.emplace_back(std::move(name), std::move(value));
 }
 

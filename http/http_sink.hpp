@@ -54,7 +54,7 @@ class http_sink final : public actors::reply_sink,
   void send_with_headers(int status, std::string json_body, const header_list& headers) override;
 
   // Headers every response to this request carries (CORS, rate limits);
-  // added before the reply can be sent.
+  // added before the reply can be sent. A second value of a name replaces the first.
   void add_header(std::string name, std::string value) override;
   // X-Request-Id: on the response and in the access log line.
   void set_request_id(std::string id);
