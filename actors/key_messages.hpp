@@ -25,7 +25,12 @@ struct key_reply { domain::api_key key; };
 struct found_key { std::optional<domain::api_key> key; };
 struct key_list { std::vector<domain::api_key> keys; };
 
+// Membership → key repository (cluster): another node wrote this key; the
+// directory takes it as it is stored now.
+struct key_changed { std::string id; };
+
 using key_repo_actor = caf::typed_actor<
+    caf::reacts_to<key_changed>,
     caf::replies_to<create_key>::with<key_created>,
     caf::replies_to<update_key>::with<key_reply>,
     caf::replies_to<delete_key>::with<deleted>,
@@ -54,6 +59,7 @@ TROUPE_LOCAL_MESSAGE(key_created)
 TROUPE_LOCAL_MESSAGE(key_reply)
 TROUPE_LOCAL_MESSAGE(found_key)
 TROUPE_LOCAL_MESSAGE(key_list)
+TROUPE_LOCAL_MESSAGE(key_changed)
 TROUPE_LOCAL_MESSAGE(query_usage)
 TROUPE_LOCAL_MESSAGE(usage_report)
 TROUPE_LOCAL_MESSAGE(flush_usage)

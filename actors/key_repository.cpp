@@ -62,6 +62,17 @@ key_repo_actor::behavior_type key_repository(self_ptr self, std::shared_ptr<stor
   self->state.directory = std::move(directory);
   self->state.health = health ? std::move(health) : std::make_shared<component_status>();
   return {
+      [=](const key_changed& m) {
+        auto& st = self->state;
+        try {
+          if (auto k = st.store->get(m.id))
+            st.directory->put(*k);
+          else
+            st.directory->erase(m.id);
+        } catch (const storage::storage_error& e) {
+          st.health->record_error(e.what(), domain::now_ms());
+        }
+      },
       [=](const create_key& m) {
         return guarded<key_created>(*self->state.health, [&] { return create(self, m); });
       },

@@ -30,7 +30,8 @@ void start_cluster_node(caf::actor_system& sys, runtime& rt,
   m.cluster_address = c.host + ":" + std::to_string(c.port);
   m.http_address = c.http_address;
   m.failure = c.failure;
-  rt.membership = spawn_membership(sys, std::move(store), m, rt.cluster, rt.agents, rt.scheduler);
+  rt.membership = spawn_membership(sys, std::move(store), m, rt.cluster, rt.agents, rt.keys,
+                                   rt.scheduler);
   rt.cluster->node = spawn_node(sys, rt.cluster->view, rt.membership, c.tls);
   publish_node(sys, rt.cluster->node, c.host, c.port, c.tls);
 }

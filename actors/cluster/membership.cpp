@@ -15,6 +15,7 @@ struct membership_state {
   membership_options opts;
   std::shared_ptr<cluster_link> link;
   agent_repo_actor agents;
+  key_repo_actor keys;
   scheduler_actor scheduler;
   std::int64_t seen_event = 0;
   std::uint64_t ticks = 0;
@@ -69,11 +70,13 @@ void read_members(self_ptr self) {
   st.link->view->set(std::move(snap));
 }
 
-// Agent writes of every node (this one's too: harmless) reach the live actors.
-void follow_agents(self_ptr self) {
+// Agent and key writes of every node (this one's too: harmless) reach the
+// live actors and the key directory.
+void follow_writes(self_ptr self) {
   auto& st = self->state;
   for (auto& e : st.store->events_after(st.seen_event)) {
     st.seen_event = e.seq;
+    if (e.kind == "key") self->send(st.keys, key_changed{e.id});
     if (e.kind != "agent") continue;
     auto id = e.id;
     self->request(st.agents, std::chrono::seconds(10), get_agent{id})
@@ -94,7 +97,7 @@ void tick(self_ptr self, bool heartbeat) {
   try {
     if (heartbeat) st.store->heartbeat(st.opts.cluster_name, st.opts.node_id, st.link->live_sessions->load());
     read_members(self);
-    follow_agents(self);
+    follow_writes(self);
     if (st.db_failing) spdlog::info("cluster: the membership table answers again");
     st.db_failing = false;
   } catch (const std::exception& e) {
@@ -105,8 +108,9 @@ void tick(self_ptr self, bool heartbeat) {
 
 caf::behavior membership(self_ptr self, std::shared_ptr<storage::cluster_store> store,
                          membership_options opts, std::shared_ptr<cluster_link> link,
-                         agent_repo_actor agents, scheduler_actor scheduler) {
+                         agent_repo_actor agents, key_repo_actor keys, scheduler_actor scheduler) {
   auto& st = self->state;
+  st.keys = std::move(keys);
   st.store = std::move(store);
   st.opts = std::move(opts);
   st.link = std::move(link);
@@ -129,12 +133,13 @@ caf::behavior membership(self_ptr self, std::shared_ptr<storage::cluster_store> 
 
 caf::actor spawn_membership(caf::actor_system& sys, std::unique_ptr<storage::cluster_store> store,
                             membership_options opts, std::shared_ptr<cluster_link> link,
-                            agent_repo_actor agents, scheduler_actor scheduler) {
+                            agent_repo_actor agents, key_repo_actor keys,
+                            scheduler_actor scheduler) {
   std::shared_ptr<storage::cluster_store> shared = std::move(store);
   // Joins before the first turn can arrive, so that a failure stops start-up.
   shared->join(opts.cluster_name, me(opts));
   return sys.spawn<caf::detached>(membership, shared, std::move(opts), std::move(link),
-                                  std::move(agents), std::move(scheduler));
+                                  std::move(agents), std::move(keys), std::move(scheduler));
 }
 
 }  // namespace troupe::actors

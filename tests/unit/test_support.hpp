@@ -20,8 +20,24 @@ class recording_sink final : public actors::reply_sink {
     done_ = true;
     cv_.notify_all();
   }
-  void send_with_headers(int status, std::string body, const actors::header_list&) override {
+  void send_with_headers(int status, std::string body, const actors::header_list& hs) override {
+    {
+      std::lock_guard<std::mutex> g{mu_};
+      headers_.insert(headers_.end(), hs.begin(), hs.end());
+    }
     send(status, std::move(body));
+  }
+  void add_header(std::string name, std::string value) override {
+    std::lock_guard<std::mutex> g{mu_};
+    headers_.emplace_back(std::move(name), std::move(value));
+  }
+  // The value of the last header `name` ("" when none).
+  std::string header(const std::string& name) {
+    std::lock_guard<std::mutex> g{mu_};
+    std::string v;
+    for (auto& [k, val] : headers_)
+      if (k == name) v = val;
+    return v;
   }
   void send_empty(int status) override { send(status, ""); }
   void stream(std::string events) override {
@@ -60,6 +76,7 @@ class recording_sink final : public actors::reply_sink {
   std::condition_variable cv_;
   int status_ = 0;
   std::string body_;
+  actors::header_list headers_;
   bool done_ = false;
 };
 
