@@ -43,6 +43,8 @@ void send_turn(self_ptr self, const std::vector<domain::stored_item>& items) {
   chat_turn turn;
   turn.request = request;
   turn.reply = st.reply;
+  turn.origin = st.deps.origin;
+  turn.pinned = st.deps.pinned;
   if (!st.session_id.empty()) {
     turn.session_id = st.session_id;
     turn.continues = st.continues;

@@ -15,6 +15,9 @@ struct response_turn_deps {
   session_loader_actor loader;  // reads
   session_repo_actor repo;      // forks
   scheduler_actor scheduler;
+  // Cluster: as chat_turn's (the request as it came in; run here for sure).
+  std::shared_ptr<const turn_origin> origin;
+  bool pinned = false;
 };
 
 void start_response_turn(caf::actor_system& sys, const response_turn_deps& deps,

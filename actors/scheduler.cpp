@@ -26,6 +26,8 @@ struct scheduler_state {
   std::unordered_map<caf::actor_addr, std::pair<bool /*is_session*/, std::string>> monitored;
   std::uint64_t completions = 0;
   std::uint64_t passivated = 0;
+  // Cluster: the view release_moved last saw whole.
+  std::shared_ptr<const domain::cluster_snapshot> seen_view;
 };
 
 using self_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
@@ -67,12 +69,13 @@ void passivate(self_ptr self, const std::vector<std::string>& ids) {
 }
 
 void route(self_ptr self, chat_turn turn, const agent_actor& agent);
+std::string new_session_id(self_ptr self);
 
 // A bounced turn starts a conversation of its own: a new one, or a fork of
 // the front of the one it was chained to.
 void reroute(self_ptr self, chat_turn turn, const agent_actor& agent) {
   auto from = turn.session_id;
-  turn.session_id = domain::new_id("sess-");
+  turn.session_id = new_session_id(self);
   turn.candidates.clear();
   turn.reply->set_session(turn.session_id);
   if (!turn.fork_on_bounce || !turn.continues) {
@@ -107,21 +110,30 @@ detail::live_sessions::entry& live_session(self_ptr self, const std::string& id,
   return *e;
 }
 
-// On a cluster node: a new conversation gets an id this node owns, and a
-// turn of a session another node owns goes there (false: it went).
+// A new session's id: on a cluster node, one this node owns (about N draws
+// for N nodes), so a new conversation starts where it was asked for.
+std::string new_session_id(self_ptr self) {
+  auto id = domain::new_id("sess-");
+  if (!self->state.opts.cluster) return id;
+  auto view = self->state.opts.cluster->view->get();
+  while (!view->owns(id)) id = domain::new_id("sess-");
+  return id;
+}
+
+// On a cluster node: a turn of a session another node owns goes there
+// (false: it went). A turn that came from another node runs here.
 bool stays_here(self_ptr self, chat_turn& turn) {
   auto& link = *self->state.opts.cluster;
   auto view = link.view->get();
   if (turn.fresh) {
     if (!view->owns(turn.session_id)) {
-      auto id = domain::new_id("sess-");
-      while (!view->owns(id)) id = domain::new_id("sess-");  // about N tries for N nodes
-      turn.session_id = id;
-      turn.reply->set_session(id);
+      turn.session_id = new_session_id(self);
+      turn.reply->set_session(turn.session_id);
     }
     return true;
   }
-  if (!turn.origin) return true;  // a kind of turn that is not forwarded: fencing keeps it safe
+  // Not forwarded (pinned, or a kind of turn without its request): fencing keeps it safe.
+  if (turn.pinned || !turn.origin) return true;
   auto owner = view->owner_of(turn.session_id);
   if (owner == view->self) return true;
   auto& o = *turn.origin;
@@ -138,9 +150,29 @@ bool stays_here(self_ptr self, chat_turn& turn) {
   return false;
 }
 
+// On a cluster node whose view changed: live sessions another node owns now
+// stop once idle (one with a turn running stops at the next sweep), so that
+// a session that comes back later is loaded afresh, not run on a stale copy.
+void release_moved(self_ptr self) {
+  auto& st = self->state;
+  auto view = st.opts.cluster->view->get();
+  if (view == st.seen_view) return;
+  std::vector<std::string> moved;
+  bool busy = false;  // a moved one still runs a turn: look again next time
+  for (auto& id : st.sessions.ids()) {
+    if (view->owns(id)) continue;
+    if (st.sessions.find(id)->inflight == 0)
+      moved.push_back(id);
+    else
+      busy = true;
+  }
+  for (auto& id : moved) stop_session(self, id, caf::exit_reason::user_shutdown);
+  if (!busy) st.seen_view = view;
+}
+
 // Hands the turn to its session's actor, spawning it if it is not live.
 void deliver(self_ptr self, chat_turn turn, const agent_actor& agent) {
-  if (self->state.opts.cluster && !turn.pinned && !stays_here(self, turn)) return;
+  if (self->state.opts.cluster && !stays_here(self, turn)) return;
   auto& req = *turn.request;
   auto id = turn.session_id;
   auto* e = &live_session(self, id, turn.fresh, req.model);
@@ -305,7 +337,10 @@ scheduler_actor::behavior_type scheduler(self_ptr self, agent_repo_actor agents,
       [=](sweep_idle) {
         auto& st = self->state;
         passivate(self, st.sessions.idle_since(detail::live_sessions::clock::now() - st.opts.session_idle));
-        if (st.opts.cluster) st.opts.cluster->live_sessions->store(st.sessions.size());
+        if (st.opts.cluster) {
+          release_moved(self);
+          st.opts.cluster->live_sessions->store(st.sessions.size());
+        }
         self->delayed_send(self, st.opts.sweep_interval, sweep_idle{});
       },
       [=](const health_query&) -> caf::result<health_snapshot> {

@@ -68,5 +68,10 @@ void add_observability_routes(router& r, const api_context& ctx);
 
 // Runs a turn another cluster node forwarded (its session is this node's).
 void run_forwarded_turn(const api_context& ctx, actors::forwarded_turn& f);
+// Cluster: the request as it came in, for the node that owns its session.
+std::shared_ptr<const actors::turn_origin> make_origin(std::string route, const exchange& x);
+void start_responses_turn(const api_context& ctx, const caller& who, std::string_view body,
+                          const actors::sink_ptr& sink,
+                          std::shared_ptr<const actors::turn_origin> origin, bool pinned);
 
 }  // namespace troupe::http

@@ -60,18 +60,20 @@ void start_chat_turn(const api_context& ctx, const caller& who, std::string_view
   caf::anon_send(ctx.rt.scheduler, std::move(turn));
 }
 
-// The caller's user key as the owner node knows it: "" is the admin.
-std::string key_hash_of(const caller& who) { return who.key() ? who.key()->hash : std::string(); }
-
 }  // namespace
+
+std::shared_ptr<const actors::turn_origin> make_origin(std::string route, const exchange& x) {
+  // The caller's user key as the owner node knows it: "" is the admin.
+  auto key_hash = x.who.key() ? x.who.key()->hash : std::string();
+  return std::make_shared<const actors::turn_origin>(actors::turn_origin{
+      std::move(route), x.req->body(), std::move(key_hash), x.sink->request_id(), x.sink});
+}
 
 void add_chat_routes(router& r, const api_context& ctx) {
   r.add(restinio::http_method_post(), "/v1/chat/completions", [&ctx](const exchange& x) {
     require_json_body(x, ctx);
     chat_source from;
-    if (ctx.rt.cluster)
-      from.origin = std::make_shared<const actors::turn_origin>(actors::turn_origin{
-          "chat", x.req->body(), key_hash_of(x.who), x.sink->request_id(), x.sink});
+    if (ctx.rt.cluster) from.origin = make_origin("chat", x);
     ctx.connections->watch(x.req->connection_id(), x.sink);  // cancels upstream if it closes
     start_chat_turn(ctx, x.who, x.req->body(), x.sink, from);
   });
@@ -86,6 +88,7 @@ void run_forwarded_turn(const api_context& ctx, actors::forwarded_turn& f) {
       if (!grant) throw domain::unauthorized("invalid API key: unknown or revoked");
       who = caller{std::move(*grant)};
     }
+    if (f.route == "responses") return start_responses_turn(ctx, who, f.body, sink, nullptr, true);
     if (f.route != "chat") throw domain::not_found("no route '" + f.route + "' to forward to");
     chat_source from;
     from.forwarded = &f;

@@ -39,20 +39,32 @@ bool visible(const actors::response_found& f, const std::optional<std::string>& 
 
 }  // namespace
 
+// `origin`: this node's client (the turn may go to its session's owner);
+// null with `pinned`: another node forwarded it here.
+void start_responses_turn(const api_context& ctx, const caller& who, std::string_view body,
+                          const actors::sink_ptr& sink,
+                          std::shared_ptr<const actors::turn_origin> origin, bool pinned) {
+  auto req = domain::parse_responses_request(body);
+  speak_as(who, req.chat);
+  auto accounting = admit_turn(ctx, who, *sink, req.chat);  // the last that may refuse
+  if (ctx.rt.cluster) sink->add_header("X-Troupe-Node", ctx.opts.node_id);
+  bool stream = req.chat.stream;
+  auto reply = std::make_shared<actors::turn_reply>(
+      sink, domain::responses_reply_encoder(req.spec), req.chat.session_id, stream, false);
+  reply->observe(std::move(accounting));
+  actors::response_turn_deps deps{loader_of(ctx), ctx.rt.sessions, ctx.rt.scheduler,
+                                  std::move(origin), pinned};
+  actors::start_response_turn(ctx.sys, deps, std::move(req), std::move(reply));
+}
+
 void add_response_routes(router& r, const api_context& ctx) {
   using namespace restinio;
   r.add(http_method_post(), "/v1/responses", [&ctx](const exchange& x) {
     require_json_body(x, ctx);
-    auto req = domain::parse_responses_request(x.req->body());
-    speak_as(x.who, req.chat);
-    auto accounting = admit_turn(ctx, x.who, *x.sink, req.chat);  // the last that may refuse
+    std::shared_ptr<const actors::turn_origin> origin;
+    if (ctx.rt.cluster) origin = make_origin("responses", x);
     ctx.connections->watch(x.req->connection_id(), x.sink);  // cancels upstream if it closes
-    bool stream = req.chat.stream;
-    auto reply = std::make_shared<actors::turn_reply>(
-        x.sink, domain::responses_reply_encoder(req.spec), req.chat.session_id, stream, false);
-    reply->observe(std::move(accounting));
-    actors::response_turn_deps deps{loader_of(ctx), ctx.rt.sessions, ctx.rt.scheduler};
-    actors::start_response_turn(ctx.sys, deps, std::move(req), std::move(reply));
+    start_responses_turn(ctx, x.who, x.req->body(), x.sink, std::move(origin), false);
   });
 
   r.add(http_method_get(), "/v1/responses/:id", [&ctx](const exchange& x) {

@@ -23,7 +23,8 @@ struct member_row {
   std::uint64_t live_sessions = 0;
 };
 
-// One agent or key write, on any node. `kind` is "agent" or "key".
+// One agent or key write, or a session deletion, on any node. `kind` is
+// "agent", "key" or "session".
 struct cluster_event {
   std::int64_t seq = 0;
   std::string kind;

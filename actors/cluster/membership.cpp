@@ -70,13 +70,14 @@ void read_members(self_ptr self) {
   st.link->view->set(std::move(snap));
 }
 
-// Agent and key writes of every node (this one's too: harmless) reach the
-// live actors and the key directory.
+// Agent and key writes and session deletions of every node (this one's
+// too: harmless) reach the live actors and the key directory.
 void follow_writes(self_ptr self) {
   auto& st = self->state;
   for (auto& e : st.store->events_after(st.seen_event)) {
     st.seen_event = e.seq;
     if (e.kind == "key") self->send(st.keys, key_changed{e.id});
+    if (e.kind == "session") self->send(st.scheduler, session_removed{e.id});
     if (e.kind != "agent") continue;
     auto id = e.id;
     self->request(st.agents, std::chrono::seconds(10), get_agent{id})

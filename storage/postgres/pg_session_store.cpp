@@ -1,5 +1,7 @@
 #include "storage/postgres/pg_session_store.hpp"
 
+#include "storage/postgres/pg_cluster_store.hpp"
+
 #include <algorithm>
 
 #include "domain/openai/message_codec.hpp"
@@ -212,6 +214,8 @@ bool pg_session_store::remove(const std::string& id) {
   db_.query("DELETE FROM responses WHERE session_id = $1;", {id});
   db_.query("DELETE FROM response_items WHERE session_id = $1;", {id});
   db_.query("DELETE FROM sessions WHERE seq = $1;", {seq});
+  // The node that runs it stops its live actor (the feed tells every node).
+  pg_detail::publish(db_, "session", id);
   tx.commit();
   count_ -= std::min<std::size_t>(count_, 1);
   return true;

@@ -129,6 +129,40 @@ describe('a cluster of three nodes', { skip }, () => {
     assert.deepEqual(h.users, ['stateless one', 'stateless 2', 'stateless 3']);
   });
 
+  test('a chain of Responses through alternating nodes runs on one owner and keeps its history', T, async () => {
+    let prev;
+    const owners = new Set();
+    for (let k = 0; k < 6; k++) {
+      const body = { model: 'demo', input: `r${k}`, metadata: { user_id: 'rita' },
+        ...(prev ? { previous_response_id: prev } : {}) };
+      const r = await nodes[k % 3].req('POST', '/v1/responses', { body });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.output[0].content[0].text, MOCK_REPLY);
+      owners.add(r.headers.get('x-troupe-node'));
+      prev = r.json.id;
+    }
+    assert.equal(owners.size, 1, `one owner, got ${[...owners]}`);
+    const list = await nodes[1].req('GET', '/v1/sessions?user_id=rita');
+    assert.equal(list.status, 200, list.text);
+    const sessions = list.json.data ?? list.json.sessions ?? list.json;
+    assert.equal(sessions.length, 1, list.text);
+    const h = await history(nodes[2], sessions[0].id);
+    assert.ok(h.alternates);
+    assert.deepEqual(h.users, ['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
+  });
+
+  test('a session deleted through another node is gone on its owner too', T, async () => {
+    const sid = 'to-delete';
+    const first = await turn(nodes[0], sid, 'keep me?');
+    const owner = first.headers.get('x-troupe-node');
+    const other = nodes.find((n) => n.id !== owner);
+    assert.equal((await other.req('DELETE', `/v1/sessions/${sid}`)).status, 204);
+    await sleep(1100);
+    const again = await turn(nodes[2], sid, 'a new start');
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual((await history(nodes[0], sid)).users, ['a new start']);
+  });
+
   test('60 concurrent turns to one session over three nodes: each stored once, in turns', T, async () => {
     const sid = 'crowd';
     const rs = await Promise.all([...Array(60).keys()].map((k) => turn(nodes[k % 3], sid, `c${k}`)));
@@ -266,6 +300,40 @@ describe('losing a node', { skip }, () => {
     } finally {
       nodes[2].proc.kill('SIGCONT');
       for (const n of nodes) await n.stop();
+    }
+  });
+});
+
+describe('members coming and going', { skip }, () => {
+  test('a joining node takes about a third of the sessions, the others stay put, no turn fails', T, async () => {
+    const spec = pg.createDb(`cluster${++dbs}`);
+    const [a, b] = await startCluster(spec, 2);
+    let c;
+    try {
+      const before = new Map();
+      for (let i = 0; i < 60; i++) {
+        const r = await turn(i % 2 ? a : b, `move-${i}`, 'one');
+        assert.equal(r.status, 200, r.text);
+        before.set(`move-${i}`, r.headers.get('x-troupe-node'));
+      }
+      c = await startNode({ spec, id: 'n3', agents: false });
+      await waitMembers(a, ['n1', 'n2', 'n3']);
+      await waitMembers(b, ['n1', 'n2', 'n3']);
+      await sleep(1200);  // the old owners' sweeps let the moved sessions go
+      let moved = 0;
+      for (const [sid, was] of before) {
+        const r = await turn(c, sid, 'two');
+        assert.equal(r.status, 200, `${sid}: ${r.text}`);
+        const now = r.headers.get('x-troupe-node');
+        if (now !== was) {
+          assert.equal(now, 'n3', `${sid} moved from ${was} to ${now}, not to the new node`);
+          moved++;
+        }
+        assert.deepEqual((await history(a, sid)).users, ['one', 'two']);
+      }
+      assert.ok(moved >= 8 && moved <= 35, `${moved} of 60 moved`);
+    } finally {
+      for (const n of [a, b, c].filter(Boolean)) assert.equal((await n.stop()).code, 0);
     }
   });
 });
