@@ -20,8 +20,7 @@ std::chrono::milliseconds watchdog_tick(std::chrono::milliseconds turn_timeout) 
 
 namespace {
 
-// Joins the membership table, then listens for the other nodes: the node
-// actor is published last, when everything it forwards to runs.
+// Listens for the other nodes, then joins the membership table.
 void start_cluster_node(caf::actor_system& sys, runtime& rt,
                         std::unique_ptr<storage::cluster_store> store, const cluster_options& c) {
   membership_options m;
@@ -30,10 +29,12 @@ void start_cluster_node(caf::actor_system& sys, runtime& rt,
   m.cluster_address = c.host + ":" + std::to_string(c.port);
   m.http_address = c.http_address;
   m.failure = c.failure;
+  // Listening before it joins the table: a member there takes connections.
+  rt.cluster->node = spawn_node(sys, rt.cluster->view, c.tls);
+  publish_node(sys, rt.cluster->node, c.host, c.port, c.tls);
   rt.membership = spawn_membership(sys, std::move(store), m, rt.cluster, rt.agents, rt.keys,
                                    rt.scheduler);
-  rt.cluster->node = spawn_node(sys, rt.cluster->view, rt.membership, c.tls);
-  publish_node(sys, rt.cluster->node, c.host, c.port, c.tls);
+  caf::anon_send(rt.cluster->node, set_membership{rt.membership});
 }
 
 }  // namespace

@@ -45,6 +45,20 @@ typename Inspector::result_type inspect(Inspector& f, reply_piece& x) {
            x.headers);
 }
 
+// First node → the node it connected to: who it is. Between two nodes only
+// the one with the smaller id connects (two links between one pair of nodes
+// would undo each other); the other one learns its peer from this.
+struct node_hello {
+  std::string node_id;
+  std::string version;  // Troupe's: a node of another version is refused
+  caf::actor node;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_hello& x) {
+  return f(caf::meta::type_name("troupe.node_hello"), x.node_id, x.version, x.node);
+}
+
 void add_cluster_types(caf::actor_system_config& cfg);
 
 }  // namespace troupe::actors

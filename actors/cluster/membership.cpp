@@ -10,6 +10,7 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("memtick")>;
 
+
 struct membership_state {
   std::shared_ptr<storage::cluster_store> store;
   membership_options opts;
@@ -21,6 +22,9 @@ struct membership_state {
   std::uint64_t ticks = 0;
   std::set<std::string> live;      // as last logged
   std::set<std::string> refused;   // members of another version, logged once
+  // Members we could not connect to (e.g. no certificate of our CA): they
+  // own nothing here until a connection to them stands.
+  std::set<std::string> unreachable;
   bool db_failing = false;
 };
 
@@ -57,6 +61,10 @@ void read_members(self_ptr self) {
         spdlog::error("cluster: refusing node {}: it runs Troupe {}, this node {}", r.node_id,
                       r.version, TROUPE_VERSION);
       m.up = false;
+    }
+    if (m.up && st.unreachable.count(r.node_id)) {
+      m.up = false;
+      m.unreachable = true;
     }
     members.push_back(std::move(m));
   }
@@ -127,6 +135,17 @@ caf::behavior membership(self_ptr self, std::shared_ptr<storage::cluster_store> 
         self->delayed_send(self, st.opts.tick, tick_atom::value);
       },
       [=](refresh_atom) { tick(self, false); },
+      [=](const peer_refused& m) {
+        if (!self->state.unreachable.insert(m.node_id).second) return;
+        spdlog::error("cluster: node {} owns nothing here until it takes a connection: {}",
+                      m.node_id, m.why);
+        tick(self, false);
+      },
+      [=](const peer_reachable& m) {
+        if (self->state.unreachable.erase(m.node_id) == 0) return;
+        spdlog::info("cluster: node {} takes connections again", m.node_id);
+        tick(self, false);
+      },
   };
 }
 

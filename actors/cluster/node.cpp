@@ -24,6 +24,18 @@ struct node_state {
   std::unordered_map<caf::actor_addr, std::string> peer_of;
   // Turns waiting for a connection to their owner.
   std::unordered_map<std::string, std::vector<forwarded_turn>> connecting;
+  // Members the last connection to failed, and when it was tried.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> failing;
+};
+
+// How often a member we could not connect to is tried again.
+constexpr auto retry_unreachable = std::chrono::seconds(3);
+// How long a turn waits for the hello of a node that links to this one.
+constexpr auto hello_wait = std::chrono::seconds(5);
+
+// Node → itself: the hello of this node should have come by now.
+struct hello_due {
+  std::string node_id;
 };
 
 using self_ptr = caf::stateful_actor<node_state>*;
@@ -38,24 +50,54 @@ void deliver(self_ptr self, const caf::actor& peer, forwarded_turn t) {
   self->send(peer, std::move(t));
 }
 
-void connected(self_ptr self, const std::string& owner, caf::actor peer) {
+// `hello`: this node made the link, and tells the other one who it is.
+void connected(self_ptr self, const std::string& owner, caf::actor peer, bool hello) {
   auto& st = self->state;
   auto turns = std::move(st.connecting[owner]);
   st.connecting.erase(owner);
+  if (hello)
+    self->send(peer, node_hello{st.view->get()->self, TROUPE_VERSION, caf::actor_cast<caf::actor>(self)});
   st.peers[owner] = peer;
   st.peer_of[peer.address()] = owner;
   self->monitor(peer);
   spdlog::info("cluster: connected to node {}", owner);
+  st.failing.erase(owner);
+  if (st.membership) self->send(st.membership, peer_reachable{owner});
   for (auto& t : turns) deliver(self, peer, std::move(t));
 }
 
-void connect_failed(self_ptr self, const std::string& owner, const std::string& why) {
+// `refused`: it is in the table but did not take our connection.
+void connect_failed(self_ptr self, const std::string& owner, const std::string& why,
+                    bool refused = true) {
   auto& st = self->state;
   auto turns = std::move(st.connecting[owner]);
   st.connecting.erase(owner);
-  spdlog::warn("cluster: cannot connect to node {}: {}", owner, why);
+  if (!st.failing.count(owner) || !turns.empty())
+    spdlog::warn("cluster: cannot connect to node {}: {}", owner, why);
+  if (refused) st.failing[owner] = std::chrono::steady_clock::now();
   for (auto& t : turns) unreachable(t, why);
-  if (st.membership) self->send(st.membership, refresh_atom::value);
+  if (refused && st.membership) self->send(st.membership, peer_refused{owner, why});
+}
+
+void connect(self_ptr self, const std::string& owner, const std::string& address);
+
+// The node with the smaller id makes the link between two nodes.
+bool links_to(const std::string& self_id, const std::string& other) { return self_id < other; }
+
+// Every live member gets a link before a turn needs it.
+void link_members(self_ptr self) {
+  auto& st = self->state;
+  auto snap = st.view->get();
+  auto now = std::chrono::steady_clock::now();
+  for (auto& m : snap->members) {
+    if (!(m.up || m.unreachable) || m.node_id == snap->self || st.peers.count(m.node_id) ||
+        st.connecting.count(m.node_id) || !links_to(snap->self, m.node_id))
+      continue;
+    if (auto f = st.failing.find(m.node_id); f != st.failing.end() && now - f->second < retry_unreachable)
+      continue;
+    st.connecting[m.node_id];  // no turns wait yet
+    connect(self, m.node_id, m.cluster_address);
+  }
 }
 
 void connect(self_ptr self, const std::string& owner, const std::string& address) {
@@ -69,17 +111,18 @@ void connect(self_ptr self, const std::string& owner, const std::string& address
       .then(
           [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
             if (!ptr) return connect_failed(self, owner, "no node actor at " + address);
-            connected(self, owner, caf::actor_cast<caf::actor>(ptr));
+            connected(self, owner, caf::actor_cast<caf::actor>(ptr), true);
           },
           [=](caf::error& e) { connect_failed(self, owner, self->system().render(e)); });
 }
 
-caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, caf::actor membership,
-                   bool tls) {
+using link_atom = caf::atom_constant<caf::atom("linkpeers")>;
+
+caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bool tls) {
   auto& st = self->state;
   st.view = std::move(view);
-  st.membership = std::move(membership);
   st.tls = tls;
+  self->send(self, link_atom::value);
   self->set_down_handler([=](caf::down_msg& m) {
     auto& st = self->state;
     auto it = st.peer_of.find(m.source);
@@ -91,17 +134,39 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, ca
   });
   return {
       [=](install_runner& r) { self->state.run = std::move(r.run); },
+      [=](set_membership& m) { self->state.membership = std::move(m.membership); },
+      [=](link_atom) {
+        link_members(self);
+        self->delayed_send(self, std::chrono::milliseconds(500), link_atom::value);
+      },
       [=](send_turn& m) {
         auto& st = self->state;
         if (auto it = st.peers.find(m.owner); it != st.peers.end())
           return deliver(self, it->second, std::move(m.turn));
-        auto& waiting = st.connecting[m.owner];
-        waiting.push_back(std::move(m.turn));
-        if (waiting.size() > 1) return;  // a connection is on its way
+        bool on_its_way = st.connecting.count(m.owner) > 0;
+        st.connecting[m.owner].push_back(std::move(m.turn));
+        if (on_its_way) return;
         auto snap = st.view->get();
         auto* member = snap->find(m.owner);
-        if (!member || !member->up) return connect_failed(self, m.owner, "it is not a live member");
-        connect(self, m.owner, member->cluster_address);
+        if (!member || !member->up) return connect_failed(self, m.owner, "it is not a live member", false);
+        if (links_to(snap->self, m.owner)) return connect(self, m.owner, member->cluster_address);
+        // The other node makes this link: its hello is due within a tick.
+        self->delayed_send(self, hello_wait, hello_due{m.owner});
+      },
+      [=](node_hello& h) {
+        auto& st = self->state;
+        if (h.version != TROUPE_VERSION) {
+          spdlog::error("cluster: refusing node {}: it runs Troupe {}, this node {}", h.node_id,
+                        h.version, TROUPE_VERSION);
+          return;
+        }
+        if (auto it = st.peers.find(h.node_id); it != st.peers.end() && it->second == h.node) return;
+        connected(self, h.node_id, h.node, false);
+      },
+      [=](const hello_due& m) {
+        auto& st = self->state;
+        if (st.peers.count(m.node_id) || !st.connecting.count(m.node_id)) return;
+        connect_failed(self, m.node_id, "it did not link to this node", false);
       },
       // Another node's turn of a session this node owns.
       [=](forwarded_turn& t) {
@@ -114,9 +179,8 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, ca
 
 }  // namespace
 
-caf::actor spawn_node(caf::actor_system& sys, std::shared_ptr<domain::cluster_view> view,
-                      caf::actor membership, bool tls) {
-  return sys.spawn(node, std::move(view), std::move(membership), tls);
+caf::actor spawn_node(caf::actor_system& sys, std::shared_ptr<domain::cluster_view> view, bool tls) {
+  return sys.spawn(node, std::move(view), tls);
 }
 
 void publish_node(caf::actor_system& sys, const caf::actor& node, const std::string& host,
@@ -135,3 +199,5 @@ void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::s
 }
 
 }  // namespace troupe::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::hello_due)

@@ -38,11 +38,24 @@ struct send_turn {
   std::string owner;
   forwarded_turn turn;
 };
+// Start-up → node: whom to tell that a link broke or a member refused us.
+struct set_membership {
+  caf::actor membership;
+};
+// Node → membership: a member could not be connected to (a TLS handshake it
+// failed, nothing listening): it owns nothing here for a while.
+struct peer_refused {
+  std::string node_id;
+  std::string why;
+};
+// Node → membership: a link to this member stands (again).
+struct peer_reachable {
+  std::string node_id;
+};
 
-// `membership` (may be null) is told when a link to another node breaks: a
-// hint to read the membership table again at once.
-caf::actor spawn_node(caf::actor_system& sys, std::shared_ptr<domain::cluster_view> view,
-                      caf::actor membership, bool tls);
+// Links to every live member as soon as it shows up in the view (so the
+// first forwarded turn does not wait for a connection).
+caf::actor spawn_node(caf::actor_system& sys, std::shared_ptr<domain::cluster_view> view, bool tls);
 
 // Publishes the node actor on host:port, reusing the address (a node
 // restarted right after a crash gets its port back). Throws runtime_error.
@@ -59,3 +72,6 @@ using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::install_runner)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::send_turn)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::set_membership)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::peer_refused)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::peer_reachable)

@@ -21,6 +21,9 @@ struct cluster_member {
   std::int64_t last_heartbeat_at_ms = 0;
   std::uint64_t live_sessions = 0;
   bool up = false;
+  // Alive in the table, but this node cannot connect to it (say, its
+  // certificate is not of our CA): down here, tried again now and then.
+  bool unreachable = false;
 };
 
 struct cluster_snapshot {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
+#include <arpa/inet.h>
 #include <thread>
 #include <fstream>
 #include <iostream>
@@ -30,11 +30,17 @@ bool is_loopback(const std::string& host) {
 }
 
 bool is_private(const std::string& host) {
-  if (is_loopback(host) || host.rfind("10.", 0) == 0 || host.rfind("192.168.", 0) == 0 ||
-      host.rfind("fc", 0) == 0 || host.rfind("fd", 0) == 0)
-    return true;
-  unsigned second = 0;
-  return std::sscanf(host.c_str(), "172.%u.", &second) == 1 && second >= 16 && second <= 31;
+  if (host == "localhost") return true;
+  // Addresses only: a host name may resolve to anything.
+  unsigned char a[16];
+  if (inet_pton(AF_INET, host.c_str(), a) == 1)
+    return a[0] == 127 || a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+           (a[0] == 192 && a[1] == 168);
+  if (inet_pton(AF_INET6, host.c_str(), a) == 1) {
+    static const unsigned char loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return std::equal(a, a + 16, loopback) || (a[0] & 0xfe) == 0xfc;  // ::1, fc00::/7
+  }
+  return false;
 }
 
 namespace {
@@ -54,6 +60,9 @@ std::string check_cluster_options(server_options& o) {
   bool any_tls = !o.cluster_cert.empty() || !o.cluster_key.empty() || !o.cluster_ca.empty();
   if (any_tls && (o.cluster_cert.empty() || o.cluster_key.empty() || o.cluster_ca.empty()))
     return "cluster TLS needs all of --cluster-cert, --cluster-key and --cluster-ca";
+  for (auto* f : {&o.cluster_cert, &o.cluster_key, &o.cluster_ca})
+    if (!f->empty() && !std::ifstream(*f))
+      return "cannot read '" + *f + "' (--cluster-cert, --cluster-key and --cluster-ca are PEM files)";
   if (!any_tls && !is_private(o.cluster_host))
     return "refusing cluster traffic on " + o.cluster_host +
            " without TLS; set --cluster-cert/--cluster-key/--cluster-ca, or listen on a loopback "

@@ -5,6 +5,10 @@
 // two nodes write one session.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { chat, contentOf, freePort, runBinary, sleep, streamChat, MOCK_REPLY } from './helpers.mjs';
 import { pgBinDir, startPostgres } from './postgres.mjs';
 import { startCluster, startNode, waitMembers } from './cluster.mjs';
@@ -356,6 +360,57 @@ describe('who may join', { skip }, () => {
       }
     } finally {
       for (const n of [a, b, other]) await n.stop();
+    }
+  });
+
+  test('with mutual TLS, nodes with our CA\'s certificates form the cluster; one without owns nothing', T, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-tls-'));
+    const ssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    const ca = (name) => ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`,
+      '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${name}`);
+    const cert = (name, by) => {
+      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${by}.pem`, '-CAkey', `${by}.key`, '-CAcreateserial',
+        '-out', `${name}.pem`, '-days', '2');
+    };
+    ca('ca');
+    ca('other-ca');
+    cert('n1', 'ca');
+    cert('n2', 'ca');
+    cert('rogue', 'other-ca');
+    const tls = (name) => [`--cluster-cert=${dir}/${name}.pem`, `--cluster-key=${dir}/${name}.key`,
+      `--cluster-ca=${dir}/ca.pem`];
+    const spec = pg.createDb(`cluster${++dbs}`);
+    const a = await startNode({ spec, id: 'n1', args: tls('n1') });
+    const b = await startNode({ spec, id: 'n2', args: tls('n2'), agents: false });
+    let rogue;
+    try {
+      await waitMembers(a, ['n1', 'n2']);
+      await waitMembers(b, ['n1', 'n2']);
+      const served = new Set();
+      for (let i = 0; i < 12; i++) {
+        const r = await turn(b, `tls-${i}`, 'over TLS');
+        assert.equal(r.status, 200, r.text);
+        served.add(r.headers.get('x-troupe-node'));
+      }
+      assert.deepEqual([...served].sort(), ['n1', 'n2'], 'turns crossed the TLS link');
+      assert.match(a.stderrText(), /mutual TLS/);
+      rogue = await startNode({ spec, id: 'rogue', args: tls('rogue'), agents: false });
+      await waitMembers(a, ['n1', 'n2']);  // it is in the table, but never up here
+      await sleep(1500);
+      for (const n of [a, b]) {
+        const c = (await n.req('GET', '/v1/cluster')).json;
+        assert.equal(c.members.find((m) => m.node_id === 'rogue')?.status, 'down', JSON.stringify(c));
+      }
+      for (let i = 0; i < 30; i++) {
+        const r = await turn(i % 2 ? a : b, `tls-more-${i}`, 'still ours');
+        assert.equal(r.status, 200, r.text);
+        assert.notEqual(r.headers.get('x-troupe-node'), 'rogue');
+      }
+      assert.match(a.stderrText() + b.stderrText(), /rogue owns nothing here/);
+    } finally {
+      for (const n of [a, b, rogue].filter(Boolean)) await n.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

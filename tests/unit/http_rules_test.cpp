@@ -56,3 +56,13 @@ BOOST_AUTO_TEST_CASE(listen_addresses) {
   BOOST_TEST(is_loopback("localhost"));
   BOOST_TEST(!is_loopback("0.0.0.0"));
 }
+
+// The cluster listens without TLS only where the internet cannot reach it.
+BOOST_AUTO_TEST_CASE(private_addresses) {
+  for (auto h : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "::1",
+                 "fd12::1", "fc00::2", "localhost"})
+    BOOST_TEST(is_private(h), h);
+  for (auto h : {"8.8.8.8", "172.32.0.1", "172.15.0.1", "192.169.0.1", "0.0.0.0", "::",
+                 "2001:db8::1", "10.evil.example", "fdnode.example", "fc.example"})
+    BOOST_TEST(!is_private(h), h);
+}
