@@ -6,11 +6,11 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev \
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
             libcurl4-openssl-dev libssl-dev prometheus-cpp-dev libjemalloc-dev prometheus curl wrk \
-            libpq-dev postgresql
+            libpq-dev postgresql haproxy
 
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build floor run test test-asan unit blackbox node_modules bench bench-core bench-storage bench-upstream bench-keys bench-tools bench-scale clean
+.PHONY: all deps build floor run test test-asan unit blackbox node_modules bench bench-core bench-storage bench-upstream bench-keys bench-tools bench-scale bench-cluster clean
 
 all: build
 
@@ -87,6 +87,11 @@ bench-tools: build conf/mcp/node_modules
 # Longer: 1 000 000 stored sessions in SQLite and waking random ones.
 bench-scale: floor
 	bench/scale.sh
+
+# Three nodes on one PostgreSQL of its own: forwarding latency, 1 vs 3 nodes,
+# PostgreSQL vs SQLite (docs/CLUSTER.md, docs/BENCHMARKS.md "Cluster").
+bench-cluster: build
+	bench/cluster.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(addsuffix /node_modules,$(NPM_DIRS))

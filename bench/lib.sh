@@ -103,3 +103,30 @@ solo_row() {
     "$M_RPS" "$M_P50" "$M_P99" "$M_CPU" "$M_CS" "$note" \
     "$(awk -v a="$M_RPS" -v b="$frps" 'BEGIN {printf "%.2f", b ? a / b : 0}')" "$M_ERR"
 }
+
+# ------------------------------------------------------------- PostgreSQL
+# start_postgres: a PostgreSQL server of its own (Debian's postgresql package),
+# as tests/blackbox/postgres.mjs starts one: initdb into a temporary directory
+# (as the postgres user when root: PostgreSQL refuses to run as root), pg_ctl
+# on a free loopback port, fsync on (the server's defaults). Sets PG_DIR,
+# PG_PORT; pg_uri DB and pg_createdb DB; stop_postgres (list it in the trap).
+pg_as() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+start_postgres() {
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -x "$PG_BIN/initdb" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
+  PG_DIR=$(mktemp -d /tmp/troupe-bench-pg.XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+  PG_PORT=$(free_port)
+  pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U troupe -A trust -E UTF8 --locale=C --no-sync >/dev/null
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
+}
+pg_uri() { echo "postgresql://troupe@127.0.0.1:$PG_PORT/$1"; }
+pg_createdb() { pg_as "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U troupe "$1"; }
+stop_postgres() {
+  [ -n "${PG_DIR:-}" ] || return 0
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"; PG_DIR=
+}
