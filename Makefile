@@ -6,7 +6,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS := cmake g++ make pkg-config libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev \
             rapidjson-dev libfmt-dev libspdlog-dev libcli11-dev libboost-test-dev libsqlite3-dev \
             libcurl4-openssl-dev libssl-dev prometheus-cpp-dev libjemalloc-dev prometheus curl wrk \
-            libpq-dev postgresql haproxy
+            libpq-dev postgresql haproxy openssl
 
 ASAN_BUILD ?= build-asan
 
