@@ -3,9 +3,7 @@
 namespace troupe::actors {
 
 void add_cluster_types(caf::actor_system_config& cfg) {
-  cfg.add_message_type<forwarded_turn>("troupe.forwarded_turn");
-  cfg.add_message_type<reply_piece>("troupe.reply_piece");
-  cfg.add_message_type<node_hello>("troupe.node_hello");
+  cfg.add_message_types<caf::id_block::troupe_cluster>();
 }
 
 }  // namespace troupe::actors

@@ -1,6 +1,7 @@
 #pragma once
-// The messages that cross nodes: plain DTOs with inspect(), registered by
-// name on every node (add_cluster_types). Everything else stays local.
+// The messages that cross nodes: plain DTOs with inspect(), in one CAF type
+// ID block registered on every node (add_cluster_types). Everything else
+// stays local.
 #include <caf/all.hpp>
 
 #include <cstdint>
@@ -62,3 +63,9 @@ typename Inspector::result_type inspect(Inspector& f, node_hello& x) {
 void add_cluster_types(caf::actor_system_config& cfg);
 
 }  // namespace troupe::actors
+
+CAF_BEGIN_TYPE_ID_BLOCK(troupe_cluster, caf::first_custom_type_id)
+CAF_ADD_TYPE_ID(troupe_cluster, (troupe::actors::forwarded_turn))
+CAF_ADD_TYPE_ID(troupe_cluster, (troupe::actors::reply_piece))
+CAF_ADD_TYPE_ID(troupe_cluster, (troupe::actors::node_hello))
+CAF_END_TYPE_ID_BLOCK(troupe_cluster)
