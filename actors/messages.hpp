@@ -157,7 +157,9 @@ struct session_removed { std::string id; };
 
 // ---- session repository ----------------------------------------------------
 
-struct load_session { std::string id; };
+// With `claim_for` (cluster), that node takes the session over first (a new
+// owner epoch), so that the load sees every write of the owner before it.
+struct load_session { std::string id; std::string claim_for{}; };
 struct find_continuation {
   std::string agent_id, user_id;
   std::vector<domain::conversation_prefix> candidates;
@@ -193,6 +195,7 @@ struct edit_applied {
 struct session_snapshot {
   std::optional<domain::session_info> info;
   std::shared_ptr<domain::message_list> history;  // handed over to the session actor
+  std::uint64_t epoch = 0;  // of load_session::claim_for
 };
 struct store_turn {
   domain::session_info info;
@@ -264,9 +267,11 @@ using session_repo_actor = caf::typed_actor<
     caf::reacts_to<commit_pending>>;
 
 // What a waking session needs: the session repository itself, or a reader
-// with its own connection that does not wait behind the repository's commits.
+// with its own connection that does not wait behind the repository's commits
+// (a claim is one statement of its own: it need not wait either).
 using session_loader_actor =
     caf::typed_actor<caf::replies_to<load_session>::with<session_snapshot>,
+                     caf::replies_to<claim_session>::with<claimed>,
                      caf::replies_to<find_continuation>::with<continuation>,
                      caf::replies_to<find_response>::with<response_found>,
                      caf::replies_to<find_item_session>::with<item_session>,

@@ -283,29 +283,44 @@ void fail_all(self_ptr self, const domain::api_error& err) {
 }
 
 // Loads the stored conversation (a fresh id has none) and starts the turns
-// that waited meanwhile.
+// that waited meanwhile. On a cluster node the session is claimed first (a
+// new owner epoch), so that a write of the old owner after it is fenced and
+// the load sees every write before it.
 void wake(self_ptr self, bool fresh) {
   auto& st = self->state;
-  if (fresh) {
+  auto loader = st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
+  auto failed = [=](caf::error& e) {
+    // Nothing to run turns on: fail what waits and let the next request
+    // start a fresh actor that tries again.
+    fail_all(self, to_api_error(e));
+    self->quit(e);
+  };
+  if (fresh && st.opts.node_id.empty()) {
     st.loaded = true;
     return start_next(self);
   }
-  auto loader = st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
-  self->request(loader, caf::infinite, load_session{st.id})
+  if (fresh) {
+    self->request(loader, caf::infinite, claim_session{st.id, st.opts.node_id})
+        .then(
+            [=](claimed c) {
+              self->state.epoch = c.epoch;
+              self->state.loaded = true;
+              start_next(self);
+            },
+            failed);
+    return;
+  }
+  self->request(loader, caf::infinite, load_session{st.id, st.opts.node_id})
       .then(
           [=](session_snapshot& snap) {
             auto& st = self->state;
+            st.epoch = snap.epoch;
             st.info = std::move(snap.info);
             if (snap.history) st.history = std::move(snap.history);
             st.loaded = true;
             start_next(self);
           },
-          [=](caf::error& e) {
-            // Nothing to run turns on: fail what waits and let the next
-            // request start a fresh actor that tries again.
-            fail_all(self, to_api_error(e));
-            self->quit(e);
-          });
+          failed);
 }
 
 session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
@@ -326,19 +341,7 @@ session_actor::behavior_type session(self_ptr self, std::string id, bool fresh,
   st.repo = std::move(repo);
   st.opts = std::move(opts);
   st.loaded = false;
-  if (st.opts.node_id.empty())
-    wake(self, fresh);
-  else  // first the claim: a write of the old owner after it is fenced, so the load sees all
-    self->request(st.repo, caf::infinite, claim_session{st.id, st.opts.node_id})
-        .then(
-            [=](claimed c) {
-              self->state.epoch = c.epoch;
-              wake(self, fresh);
-            },
-            [=](caf::error& e) {
-              fail_all(self, to_api_error(e));
-              self->quit(e);
-            });
+  wake(self, fresh);
   return {
       [=](session_turn& t) -> caf::result<turn_done> {
         auto rp = self->make_response_promise<turn_done>();

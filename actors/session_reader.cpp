@@ -5,11 +5,13 @@
 
 namespace troupe::actors {
 
-session_snapshot read_snapshot(const storage::session_store& store, const std::string& id) {
+session_snapshot read_snapshot(storage::session_store& store, const load_session& m) {
+  std::uint64_t epoch = m.claim_for.empty() ? 0 : store.claim(m.id, m.claim_for);
+  auto& id = m.id;
   auto info = store.get(id);
   auto history = std::make_shared<domain::message_list>(
       info ? store.history(id, domain::max_history_window) : domain::message_list{});
-  return session_snapshot{std::move(info), std::move(history)};
+  return session_snapshot{std::move(info), std::move(history), epoch};
 }
 
 continuation find_in(const storage::session_store& store, const find_continuation& m) {
@@ -45,7 +47,10 @@ session_loader_actor::behavior_type session_reader(session_loader_actor::pointer
                                                    std::shared_ptr<component_status> health) {
   return {
       [=](const load_session& m) {
-        return guarded<session_snapshot>(*health, [&] { return read_snapshot(*store, m.id); });
+        return guarded<session_snapshot>(*health, [&] { return read_snapshot(*store, m); });
+      },
+      [=](const claim_session& m) {
+        return guarded<claimed>(*health, [&] { return claimed{store->claim(m.id, m.node_id)}; });
       },
       [=](const find_continuation& m) {
         return guarded<continuation>(*health, [&] { return find_in(*store, m); });

@@ -14,8 +14,9 @@
 
 namespace troupe::actors {
 
-// A session's row and the newest messages a live session keeps.
-session_snapshot read_snapshot(const storage::session_store& store, const std::string& id);
+// A session's row and the newest messages a live session keeps (claimed
+// first when the load asks for it).
+session_snapshot read_snapshot(storage::session_store& store, const load_session& m);
 // The session a resent conversation continues, if one is stored.
 continuation find_in(const storage::session_store& store, const find_continuation& m);
 // Responses and Conversations reads.

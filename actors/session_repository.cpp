@@ -90,7 +90,7 @@ edit_applied apply(storage::session_store& store, const apply_edit& m) {
     if (!failed[0].empty()) throw storage::storage_error(failed[0]);
     out.session = store.get(e.session_id);
   }
-  if (out.session) out.history = read_snapshot(store, e.session_id).history;
+  if (out.session) out.history = read_snapshot(store, load_session{e.session_id}).history;
   return out;
 }
 
@@ -103,7 +103,7 @@ session_repo_actor::behavior_type session_repository(
   return {
       [=](const load_session& m) {
         return guarded<session_snapshot>(*self->state.health,
-                                         [&] { return read_snapshot(*self->state.store, m.id); });
+                                         [&] { return read_snapshot(*self->state.store, m); });
       },
       [=](const find_continuation& m) {
         return guarded<continuation>(*self->state.health,
