@@ -134,11 +134,10 @@ caf::behavior membership(self_ptr self, std::shared_ptr<storage::cluster_store> 
         tick(self, ++st.ticks % 2 == 0);
         self->delayed_send(self, st.opts.tick, tick_atom::value);
       },
-      [=](refresh_atom) { tick(self, false); },
       [=](const peer_refused& m) {
         if (!self->state.unreachable.insert(m.node_id).second) return;
-        spdlog::error("cluster: node {} owns nothing here until it takes a connection: {}",
-                      m.node_id, m.why);
+        spdlog::warn("cluster: node {} owns nothing here until it takes a connection: {}",
+                     m.node_id, m.why);
         tick(self, false);
       },
       [=](const peer_reachable& m) {

@@ -31,7 +31,7 @@ struct node_state {
 // How often a member we could not connect to is tried again.
 constexpr auto retry_unreachable = std::chrono::seconds(3);
 // How long a turn waits for the hello of a node that links to this one.
-constexpr auto hello_wait = std::chrono::seconds(5);
+constexpr auto hello_wait = std::chrono::seconds(3);
 
 // Node → itself: the hello of this node should have come by now.
 struct hello_due {
@@ -91,12 +91,15 @@ void link_members(self_ptr self) {
   auto now = std::chrono::steady_clock::now();
   for (auto& m : snap->members) {
     if (!(m.up || m.unreachable) || m.node_id == snap->self || st.peers.count(m.node_id) ||
-        st.connecting.count(m.node_id) || !links_to(snap->self, m.node_id))
+        st.connecting.count(m.node_id))
       continue;
     if (auto f = st.failing.find(m.node_id); f != st.failing.end() && now - f->second < retry_unreachable)
       continue;
     st.connecting[m.node_id];  // no turns wait yet
-    connect(self, m.node_id, m.cluster_address);
+    if (links_to(snap->self, m.node_id))
+      connect(self, m.node_id, m.cluster_address);
+    else  // it links to us: its hello is due
+      self->delayed_send(self, hello_wait, hello_due{m.node_id});
   }
 }
 
@@ -128,9 +131,13 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bo
     auto it = st.peer_of.find(m.source);
     if (it == st.peer_of.end()) return;
     spdlog::warn("cluster: lost the link to node {}", it->second);
-    st.peers.erase(it->second);
+    auto id = it->second;
+    st.peers.erase(id);
     st.peer_of.erase(it);
-    if (st.membership) self->send(st.membership, refresh_atom::value);
+    // Its sessions move at once (a node killed mid-turn need not wait for
+    // its heartbeat to age); it is back when a link to it stands again.
+    st.failing[id] = std::chrono::steady_clock::now() - retry_unreachable / 2;
+    if (st.membership) self->send(st.membership, peer_refused{id, "the link to it broke"});
   });
   return {
       [=](install_runner& r) { self->state.run = std::move(r.run); },
@@ -150,7 +157,7 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bo
         auto* member = snap->find(m.owner);
         if (!member || !member->up) return connect_failed(self, m.owner, "it is not a live member", false);
         if (links_to(snap->self, m.owner)) return connect(self, m.owner, member->cluster_address);
-        // The other node makes this link: its hello is due within a tick.
+        // The other node makes this link: its hello is due within a tick or two.
         self->delayed_send(self, hello_wait, hello_due{m.owner});
       },
       [=](node_hello& h) {
@@ -166,7 +173,7 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bo
       [=](const hello_due& m) {
         auto& st = self->state;
         if (st.peers.count(m.node_id) || !st.connecting.count(m.node_id)) return;
-        connect_failed(self, m.node_id, "it did not link to this node", false);
+        connect_failed(self, m.node_id, "it did not link to this node");
       },
       // Another node's turn of a session this node owns.
       [=](forwarded_turn& t) {

@@ -66,8 +66,6 @@ void publish_node(caf::actor_system& sys, const caf::actor& node, const std::str
 void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::string& owner,
                   forwarded_turn f, sink_ptr sink);
 
-using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
-
 }  // namespace troupe::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::actors::install_runner)
