@@ -3,6 +3,7 @@
 // node the same code runs a turn another node forwarded (run_forwarded_turn).
 #include "actors/cluster/remote_sink.hpp"
 #include "domain/chat/conversation_hash.hpp"
+#include "domain/core/clock.hpp"
 #include "domain/chat/history.hpp"
 #include "domain/keys/key_secret.hpp"
 #include "domain/openai/completion_request.hpp"
@@ -86,6 +87,8 @@ void run_forwarded_turn(const api_context& ctx, actors::forwarded_turn& f) {
     if (!f.key_hash.empty()) {
       auto grant = ctx.rt.key_directory->find(f.key_hash);
       if (!grant) throw domain::unauthorized("invalid API key: unknown or revoked");
+      if (grant->key->expired(domain::now_ms()))
+        throw domain::unauthorized("API key '" + grant->key->prefix + "…' expired");
       who = caller{std::move(*grant)};
     }
     if (f.route == "responses") return start_responses_turn(ctx, who, f.body, sink, nullptr, true);
