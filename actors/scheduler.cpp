@@ -110,14 +110,10 @@ detail::live_sessions::entry& live_session(self_ptr self, const std::string& id,
   return *e;
 }
 
-// A new session's id: on a cluster node, one this node owns (about N draws
-// for N nodes), so a new conversation starts where it was asked for.
+// A new session's id: on a cluster node, one this node owns.
 std::string new_session_id(self_ptr self) {
-  auto id = domain::new_id("sess-");
-  if (!self->state.opts.cluster) return id;
-  auto view = self->state.opts.cluster->view->get();
-  while (!view->owns(id)) id = domain::new_id("sess-");
-  return id;
+  if (!self->state.opts.cluster) return domain::new_id("sess-");
+  return domain::new_owned_id(*self->state.opts.cluster->view->get(), "sess-");
 }
 
 // On a cluster node: a turn of a session another node owns goes there
@@ -136,17 +132,8 @@ bool stays_here(self_ptr self, chat_turn& turn) {
   if (turn.pinned || !turn.origin) return true;
   auto owner = view->owner_of(turn.session_id);
   if (owner == view->self) return true;
-  auto& o = *turn.origin;
-  forwarded_turn f;
-  f.route = o.route;
-  f.body = o.body;
-  f.key_hash = o.key_hash;
-  f.request_id = o.request_id;
-  f.session_id = turn.session_id;
-  f.resends = turn.resends;
-  f.continues = turn.continues.value_or(0);
   turn.reply->hand_off();
-  forward_turn(self->system(), link, owner, std::move(f), o.sink);
+  forward_turn(self->system(), link, owner, turn);
   return false;
 }
 

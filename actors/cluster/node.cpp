@@ -200,8 +200,17 @@ void publish_node(caf::actor_system& sys, const caf::actor& node, const std::str
 }
 
 void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::string& owner,
-                  forwarded_turn f, sink_ptr sink) {
-  f.reply_to = spawn_forward_proxy(sys, std::move(sink), link.forward_timeout);
+                  const chat_turn& turn) {
+  auto& o = *turn.origin;
+  forwarded_turn f;
+  f.route = o.route;
+  f.body = o.body;
+  f.key_hash = o.key_hash;
+  f.request_id = o.request_id;
+  f.session_id = turn.session_id;
+  f.resends = turn.resends;
+  f.continues = turn.continues.value_or(0);
+  f.reply_to = spawn_forward_proxy(sys, o.sink, link.forward_timeout);
   caf::anon_send(link.node, send_turn{owner, std::move(f)});
 }
 

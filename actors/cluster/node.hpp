@@ -11,6 +11,7 @@
 #include <string>
 
 #include "actors/cluster/cluster_messages.hpp"
+#include "actors/messages.hpp"
 #include "actors/reply_sink.hpp"
 #include "domain/cluster/cluster_snapshot.hpp"
 
@@ -62,9 +63,10 @@ caf::actor spawn_node(caf::actor_system& sys, std::shared_ptr<domain::cluster_vi
 void publish_node(caf::actor_system& sys, const caf::actor& node, const std::string& host,
                   std::uint16_t port, bool tls);
 
-// Sends a turn to the node that owns its session; that node's reply goes to `sink`.
+// Sends a turn to the node that owns its session (as its origin came in,
+// with the session resolved here); that node's reply goes to the origin's sink.
 void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::string& owner,
-                  forwarded_turn f, sink_ptr sink);
+                  const chat_turn& turn);
 
 }  // namespace troupe::actors
 

@@ -4,6 +4,7 @@
 
 #include "domain/cluster/rendezvous.hpp"
 #include "domain/core/clock.hpp"
+#include "domain/core/ids.hpp"
 #include "domain/core/json.hpp"
 
 namespace troupe::domain {
@@ -34,6 +35,12 @@ cluster_snapshot make_snapshot(std::string self, std::string cluster_name,
   if (!self_listed) s.live.push_back(s.self);
   s.members = std::move(members);
   return s;
+}
+
+std::string new_owned_id(const cluster_snapshot& s, std::string_view prefix) {
+  auto id = new_id(prefix);
+  while (!s.owns(id)) id = new_id(prefix);
+  return id;
 }
 
 std::string encode_cluster(const cluster_snapshot& s) {

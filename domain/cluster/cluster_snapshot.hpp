@@ -43,6 +43,9 @@ struct cluster_snapshot {
 cluster_snapshot make_snapshot(std::string self, std::string cluster_name,
                                std::vector<cluster_member> members);
 
+// A new id (see new_id) that this node owns: about N draws for N live members.
+std::string new_owned_id(const cluster_snapshot& s, std::string_view prefix);
+
 // GET /v1/cluster.
 std::string encode_cluster(const cluster_snapshot& s);
 

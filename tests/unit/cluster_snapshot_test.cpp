@@ -57,6 +57,15 @@ BOOST_AUTO_TEST_CASE(the_owner_is_the_rendezvous_owner_over_live_members_only) {
   BOOST_TEST(s.find("n4") == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(a_new_id_is_one_this_node_owns) {
+  auto s = domain::make_snapshot("n2", "troupe", {member("n1", true), member("n2", true), member("n3", true)});
+  for (int i = 0; i < 200; ++i) {
+    auto id = domain::new_owned_id(s, "sess-");
+    BOOST_TEST(id.rfind("sess-", 0) == 0u);
+    BOOST_TEST(s.owner_of(id) == "n2");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(get_v1_cluster_json) {
   auto s = domain::make_snapshot("n1", "blue", {member("n1", true), member("n2", false)});
   rapidjson::Document d;
