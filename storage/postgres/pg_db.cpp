@@ -81,6 +81,7 @@ void pg_db::fail(const std::string& what) {
 
 void pg_db::exec(const char* sql) {
   ensure_connected();
+  ++round_trips_;
   pg_result r{PQexec(conn_, sql)};
   auto st = PQresultStatus(r.raw());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(trimmed(PQerrorMessage(conn_)));
@@ -95,6 +96,7 @@ pg_result pg_db::query(const char* sql, const std::vector<pg_param>& params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "s" + std::to_string(prepared_.size());
+    ++round_trips_;
     pg_result p{PQprepare(conn_, name.c_str(), sql, 0, nullptr)};
     if (PQresultStatus(p.raw()) != PGRES_COMMAND_OK) fail(trimmed(PQerrorMessage(conn_)));
     it = prepared_.emplace(sql, std::move(name)).first;
@@ -107,6 +109,7 @@ pg_result pg_db::query(const char* sql, const std::vector<pg_param>& params) {
     values.push_back(p.c_str());
     lengths.push_back(p.length());
   }
+  ++round_trips_;
   pg_result r{PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
                              values.data(), lengths.data(), nullptr, 0)};
   auto st = PQresultStatus(r.raw());

@@ -87,6 +87,9 @@ class pg_db {
   std::size_t drop_orphan_sessions();
 
   bool in_transaction() const { return tx_depth_ > 0; }
+  // Times this connection sent statements and waited for their answers
+  // (a statement, a prepare, a pipeline's sync): what a batch costs in latency.
+  std::uint64_t round_trips() const { return round_trips_; }
 
  private:
   friend class pg_transaction;
@@ -100,6 +103,7 @@ class pg_db {
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{100};
   std::string last_error_;
+  std::uint64_t round_trips_ = 0;
 };
 
 // Rolls back unless committed (also when an exception leaves the scope).

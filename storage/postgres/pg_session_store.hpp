@@ -19,6 +19,8 @@ class pg_session_store final : public session_store {
   // One statement; the first claim of a session gives epoch 1.
   std::uint64_t claim(const std::string& id, const std::string& node_id) override;
   std::uint64_t commits() const override { return commits_; }
+  // Of this store's connection (pg_db::round_trips).
+  std::uint64_t round_trips() const { return db_.round_trips(); }
   std::optional<domain::session_info> get(const std::string& id) const override;
   domain::message_list history(const std::string& id, std::size_t last_n) const override;
   // Both reads in one snapshot: other connections may be writing.
