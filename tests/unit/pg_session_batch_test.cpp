@@ -117,6 +117,9 @@ BOOST_FIXTURE_TEST_CASE(round_trips_per_turn_of_a_group_commit, fixture) {
                                                    << " per turn); with owner epochs: "
                                                    << owned_trips << " ("
                                                    << double(owned_trips) / n << " per turn)");
+  // One round trip for the turns (pipelined), one for COMMIT.
+  BOOST_TEST(plain_trips == 2u);
+  BOOST_TEST(owned_trips == 2u);
   BOOST_TEST(store.history(sid(7), 10).size() == 6u);
 }
 
