@@ -87,11 +87,19 @@ class pg_db {
   std::size_t drop_orphan_sessions();
 
   bool in_transaction() const { return tx_depth_ > 0; }
+  // The name `sql` is prepared under on this connection (prepared now if needed).
+  const std::string& prepared(const char* sql);
+  // Times this connection sent statements and waited for their answers
+  // (a statement, a prepare, a pipeline's sync): what a batch costs in latency.
+  std::uint64_t round_trips() const { return round_trips_; }
 
  private:
   friend class pg_transaction;
+  friend class pg_pipeline;
   void ensure_connected();
   [[noreturn]] void fail(const std::string& what);
+  // Closes the connection (the server rolls back what was open) and throws.
+  [[noreturn]] void drop(const std::string& what);
 
   std::string uri_;
   PGconn* conn_ = nullptr;
@@ -100,6 +108,7 @@ class pg_db {
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{100};
   std::string last_error_;
+  std::uint64_t round_trips_ = 0;
 };
 
 // Rolls back unless committed (also when an exception leaves the scope).
@@ -115,6 +124,58 @@ class pg_transaction {
   pg_db& db_;
   bool done_ = false;
 };
+
+// Statements sent without waiting for each answer (libpq's pipeline mode):
+// what would be one round trip per statement is one per sync(). Answers come
+// back in the order sent. After an error the server skips the rest of the
+// segment (up to the next sync()): those statements answer `skipped`. In a
+// transaction an error also aborts the transaction, as without a pipeline
+// (a savepoint brings it back).
+class pg_pipeline {
+ public:
+  // Prepares `statements` first (those not yet prepared on this
+  // connection); send() takes only these.
+  pg_pipeline(pg_db& db, std::initializer_list<const char*> statements);
+  // Reads the answers not read yet, leaves pipeline mode and rolls back a
+  // transaction still open; closes the connection when any of that fails.
+  ~pg_pipeline();
+  pg_pipeline(const pg_pipeline&) = delete;
+  pg_pipeline& operator=(const pg_pipeline&) = delete;
+
+  // Queues BEGIN: the connection counts as in a transaction until this object
+  // is gone (a lost connection is not reopened in its middle). COMMIT is
+  // sent like any statement (its answer checked with expect()).
+  void begin();
+  void send(const char* sql, const std::vector<pg_param>& params = {});
+  // Ends the segment and sends what is queued: one round trip.
+  void sync();
+
+  struct answer {
+    enum status_t { ok, failed, skipped } status;
+    std::optional<pg_result> result;  // when ok
+    std::string error;                 // "postgres: …", like storage_error's
+    std::string sqlstate;
+  };
+  // The next statement's answer. Throws storage_error (and drops the
+  // connection) when the connection is lost.
+  answer next();
+  // Reads the rest of the current segment, up to and including its sync.
+  void finish_segment();
+  // Throws unless `a` is ok and, for a COMMIT, really committed (PostgreSQL
+  // answers COMMIT in a failed transaction with a rollback).
+  static void expect(const answer& a, const char* what);
+
+ private:
+  PGresult* get();
+  pg_db& db_;
+  std::vector<bool> queue_;  // per message sent and not answered: true for a sync
+  std::size_t head_ = 0;
+  bool in_tx_ = false;
+};
+
+// A text[] (or bigint[]: numbers as text) parameter: elements text, or SQL
+// NULL (nullopt). Throws storage_error for a NUL byte, as pg_param does.
+pg_param pg_array(const std::vector<std::optional<std::string>>& elements);
 
 // "postgres:URI" → URI; nullopt for other specs.
 std::optional<std::string> postgres_uri_of(const std::string& spec);

@@ -1,5 +1,7 @@
 // The Responses and Conversations side of the PostgreSQL session store:
 // responses by id, items with their ids, forks, metadata, item removal.
+#include <algorithm>
+
 #include "domain/chat/conversation_hash.hpp"
 #include "domain/openai/message_codec.hpp"
 #include "storage/postgres/pg_session_store.hpp"
@@ -9,18 +11,25 @@ namespace troupe::storage {
 using pg_detail::read_message_row;
 using pg_detail::read_session_row;
 
-void pg_session_store::write_response(const domain::response_record& r) {
-  db_.query(
-      "INSERT INTO responses (id, session_id, user_id, end_count, created_at, body, input_items) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET session_id = "
-      "excluded.session_id, user_id = excluded.user_id, end_count = excluded.end_count, "
-      "created_at = excluded.created_at, body = excluded.body, input_items = excluded.input_items;",
-      {r.id, r.session_id, r.user_id, r.end_count, r.created_at_ms, r.body, r.input_items});
+// The response and its output items in one statement. An item id listed
+// twice is sent once (one statement cannot upsert a row twice); the row is
+// the same either way.
+pg_session_store::statement pg_session_store::response_statement(
+    const domain::response_record& r) {
+  std::vector<std::optional<std::string>> items;
   for (auto& id : r.output_item_ids)
-    db_.query(
-        "INSERT INTO response_items (item_id, session_id) VALUES ($1, $2) ON CONFLICT (item_id) "
-        "DO UPDATE SET session_id = excluded.session_id;",
-        {id, r.session_id});
+    if (std::find(items.begin(), items.end(), id) == items.end()) items.emplace_back(id);
+  return {statement::kind::response,
+          "WITH r AS (INSERT INTO responses (id, session_id, user_id, end_count, created_at, body, "
+          "input_items) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET "
+          "session_id = excluded.session_id, user_id = excluded.user_id, end_count = "
+          "excluded.end_count, created_at = excluded.created_at, body = excluded.body, "
+          "input_items = excluded.input_items) "
+          "INSERT INTO response_items (item_id, session_id) SELECT i, $2::text FROM "
+          "unnest($8::text[]) AS i ON CONFLICT (item_id) DO UPDATE SET session_id = "
+          "excluded.session_id;",
+          {r.id, r.session_id, r.user_id, r.end_count, r.created_at_ms, r.body, r.input_items,
+           pg_array(items)}};
 }
 
 std::optional<std::string> pg_session_store::session_of_item(const std::string& item_id) const {

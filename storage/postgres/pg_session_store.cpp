@@ -64,19 +64,70 @@ std::uint64_t pg_session_store::claim(const std::string& id, const std::string& 
   return static_cast<std::uint64_t>(r.integer(0, 0));
 }
 
-void pg_session_store::check_owner(const turn_write& t) {
-  // Locked until the commit: a claim by another node waits for it, and a
-  // turn after that claim reads the new owner.
-  auto r = db_.query("SELECT node_id, epoch FROM session_owners WHERE session_id = $1 FOR SHARE;",
-                     {t.info.id});
+namespace {
+
+constexpr const char* owner_sql =
+    "SELECT node_id, epoch FROM session_owners WHERE session_id = $1 FOR SHARE;";
+
+// Why t may not be stored, from its session's owner row (owner_sql); "" when
+// t's node holds the session at t's epoch.
+std::string fence_failure(const turn_write& t, const pg_result& r) {
   if (r.empty())
-    throw storage_error(std::string(fenced_prefix) + "session " + t.info.id +
-                        " has no owner now (it was removed)");
+    return std::string(fenced_prefix) + "session " + t.info.id +
+           " has no owner now (it was removed)";
   auto node = r.text(0, 0);
   auto epoch = r.integer(0, 1);
   if (node != t.owner_node || static_cast<std::uint64_t>(epoch) != t.owner_epoch)
-    throw storage_error(std::string(fenced_prefix) + "session " + t.info.id + " is owned by node " +
-                        node + " now (epoch " + std::to_string(epoch) + ")");
+    return std::string(fenced_prefix) + "session " + t.info.id + " is owned by node " + node +
+           " now (epoch " + std::to_string(epoch) + ")";
+  return {};
+}
+
+// Fails (division by zero, SQLSTATE 22012) unless node $2 holds session $1
+// at epoch $3, that owner row locked: the turn's later statements are then
+// skipped. Sent right after owner_sql, which locks the row first and says
+// who holds the session when this fails; both come before the session row
+// (the lock order of remove()).
+constexpr const char* owner_guard_sql =
+    "SELECT 1 / count(*)::int FROM (SELECT 1 FROM session_owners WHERE session_id = $1 AND "
+    "node_id = $2 AND epoch = $3 FOR SHARE) o;";
+constexpr const char* not_owned_sqlstate = "22012";
+
+// The session row, locked for this transaction, or made (no messages yet):
+// true when made. A row another connection makes meanwhile fails the
+// statement (unique id), as a SELECT then INSERT would.
+constexpr const char* session_row_sql =
+    "WITH found AS (SELECT seq FROM sessions WHERE id = $1::text FOR UPDATE), "
+    "made AS (INSERT INTO sessions (id, agent_id, user_id, created_at, last_activity, "
+    "message_count, metadata, next_idx) SELECT $1::text, $2::text, $3::text, $4::bigint, "
+    "$5::bigint, 0, $6::text, 0 WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING seq) "
+    "SELECT EXISTS (SELECT 1 FROM made);";
+
+// The session row's counters and the turn's messages (arrays, in order, at
+// the positions next_idx on), in one statement. The row is locked already.
+// A conversation made without an agent takes the one of its first turn.
+constexpr const char* turn_body_sql =
+    "WITH s AS (UPDATE sessions SET last_activity = $2, message_count = message_count + $3, "
+    "conv_hash = $4, next_idx = next_idx + $3, agent_id = CASE agent_id WHEN '' THEN $5 ELSE "
+    "agent_id END WHERE id = $1 RETURNING seq, next_idx - $3 AS first) "
+    "INSERT INTO messages (session_seq, idx, role, content, created_at, body, item_id) "
+    "SELECT s.seq, s.first + m.o - 1, m.role, m.content, m.created_at, m.body, m.item_id "
+    "FROM s, unnest($6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[]) "
+    "WITH ORDINALITY AS m(role, content, created_at, body, item_id, o);";
+
+constexpr const char* begin_sql = "BEGIN;";
+constexpr const char* commit_sql = "COMMIT;";
+constexpr const char* savepoint_sql = "SAVEPOINT turn;";
+constexpr const char* release_sql = "RELEASE SAVEPOINT turn;";
+constexpr const char* rollback_sql = "ROLLBACK TO SAVEPOINT turn;";
+
+}  // namespace
+
+void pg_session_store::check_owner(const turn_write& t) {
+  // Locked until the commit: a claim by another node waits for it, and a
+  // turn after that claim reads the new owner.
+  auto why = fence_failure(t, db_.query(owner_sql, {t.info.id}));
+  if (!why.empty()) throw storage_error(why);
 }
 
 std::optional<session_dump> pg_session_store::dump(const std::string& id) const {
@@ -86,63 +137,147 @@ std::optional<session_dump> pg_session_store::dump(const std::string& id) const 
   return d;
 }
 
-std::tuple<std::int64_t, std::int64_t, bool> pg_session_store::session_row(
-    const domain::session_info& info) {
-  auto found = db_.query("SELECT seq, next_idx FROM sessions WHERE id = $1 FOR UPDATE;", {info.id});
-  if (!found.empty()) return {found.integer(0, 0), found.integer(0, 1), false};
-  auto made = db_.query(
-      "INSERT INTO sessions (id, agent_id, user_id, created_at, last_activity, message_count, "
-      "metadata, next_idx) VALUES ($1, $2, $3, $4, $5, 0, $6, 0) RETURNING seq;",
-      {info.id, info.agent_id, info.user_id, info.created_at_ms, info.last_activity_ms,
-       info.metadata_json});
-  return {made.integer(0, 0), 0, true};
-}
-
-bool pg_session_store::write_turn(const turn_write& t) {
-  if (t.owner_epoch != 0) check_owner(t);  // before the session row: one lock order
-  auto [seq, next, created] = session_row(t.info);
+std::vector<pg_session_store::statement> pg_session_store::plan_turn(const turn_write& t,
+                                                                    bool fence) const {
+  std::vector<statement> out;
+  auto& info = t.info;
+  if (fence) {
+    out.push_back({statement::kind::owner, owner_sql, {info.id}});
+    out.push_back({statement::kind::guard,
+                   owner_guard_sql,
+                   {info.id, t.owner_node, static_cast<std::int64_t>(t.owner_epoch)}});
+  }
+  out.push_back({statement::kind::row,
+                 session_row_sql,
+                 {info.id, info.agent_id, info.user_id, info.created_at_ms, info.last_activity_ms,
+                  info.metadata_json}});
+  std::vector<std::optional<std::string>> roles, contents, created, bodies, items;
   for (std::size_t i = 0; i < t.messages.size(); ++i) {
     auto& m = t.messages[i];
     // PostgreSQL text holds no NUL byte: such a message goes as JSON (escaped).
     bool has_nul = m.content.find('\0') != std::string::npos;
     bool as_json = !m.plain() || has_nul;
-    pg_param body = as_json ? pg_param(domain::encode_message(m)) : pg_param(nullptr);
-    pg_param item = i < t.item_ids.size() && !t.item_ids[i].empty() ? pg_param(t.item_ids[i])
-                                                                    : pg_param(nullptr);
-    db_.query(
-        "INSERT INTO messages (session_seq, idx, role, content, created_at, body, item_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7);",
-        {seq, next++, domain::to_string(m.role), has_nul ? std::string() : m.content,
-         m.created_at_ms, body, item});
+    roles.emplace_back(domain::to_string(m.role));
+    contents.emplace_back(has_nul ? std::string() : m.content);
+    created.emplace_back(std::to_string(m.created_at_ms));
+    bodies.push_back(as_json ? std::optional<std::string>(domain::encode_message(m))
+                             : std::nullopt);
+    items.push_back(i < t.item_ids.size() && !t.item_ids[i].empty()
+                        ? std::optional<std::string>(t.item_ids[i])
+                        : std::nullopt);
   }
-  // A conversation made without an agent takes the one of its first turn.
-  db_.query(
-      "UPDATE sessions SET last_activity = $1, message_count = message_count + $2, conv_hash = $3, "
-      "next_idx = $4, agent_id = CASE agent_id WHEN '' THEN $5 ELSE agent_id END WHERE seq = $6;",
-      {t.info.last_activity_ms, t.messages.size(), static_cast<std::int64_t>(t.info.conv_hash),
-       next, t.info.agent_id, seq});
-  if (t.response) write_response(*t.response);
+  out.push_back({statement::kind::body,
+                 turn_body_sql,
+                 {info.id, info.last_activity_ms, t.messages.size(),
+                  static_cast<std::int64_t>(info.conv_hash), info.agent_id, pg_array(roles),
+                  pg_array(contents), pg_array(created), pg_array(bodies), pg_array(items)}});
+  if (t.response) out.push_back(response_statement(*t.response));
+  return out;
+}
+
+bool pg_session_store::write_turn(const turn_write& t) {
+  if (t.owner_epoch != 0) check_owner(t);  // before the session row: one lock order
+  bool created = false;
+  for (auto& s : plan_turn(t, false)) {
+    auto r = db_.query(s.sql, s.params);
+    if (s.what == statement::kind::row) created = r.text(0, 0) == "t";
+  }
   return created;
 }
 
 std::vector<std::string> pg_session_store::append_turns(const std::vector<turn_write>& turns) {
   std::vector<std::string> out(turns.size());
-  std::size_t created = 0;
-  pg_transaction tx{db_};
+  // Every turn's statements first: a value PostgreSQL cannot store fails its
+  // turn before anything of it is sent.
+  std::vector<std::optional<std::vector<statement>>> plans(turns.size());
   for (std::size_t i = 0; i < turns.size(); ++i) {
-    // A savepoint per turn: one bad turn rolls back alone, never half-written.
-    // (A lost connection fails the rollback too, and so the whole batch.)
-    db_.exec("SAVEPOINT turn;");
     try {
-      bool is_new = write_turn(turns[i]);
-      db_.exec("RELEASE SAVEPOINT turn;");
-      created += is_new;
+      plans[i] = plan_turn(turns[i], turns[i].owner_epoch != 0);
     } catch (const storage_error& e) {
       out[i] = e.what();
-      db_.exec("ROLLBACK TO SAVEPOINT turn; RELEASE SAVEPOINT turn;");
     }
   }
-  tx.commit();  // throws on a failed commit: nothing of the batch is acknowledged
+  std::size_t created = 0;
+  {
+    pg_pipeline p{db_,
+                  {begin_sql, commit_sql, savepoint_sql, release_sql, rollback_sql, owner_sql,
+                   owner_guard_sql, session_row_sql, turn_body_sql,
+                   response_statement({}).sql /* its SQL, whatever the response */}};
+    // One segment: BEGIN, per turn SAVEPOINT, its statements, RELEASE; then
+    // COMMIT alone. A failing turn makes the server skip the rest (and abort the
+    // transaction): the next segment rolls that turn back to its savepoint
+    // (so nothing of it is stored) and sends the turns after it again.
+    p.begin();
+    bool after_failure = false;
+    for (std::size_t from = 0;;) {
+      if (after_failure) {
+        p.send(rollback_sql);
+        p.send(release_sql);
+      }
+      for (std::size_t i = from; i < turns.size(); ++i) {
+        if (!plans[i]) continue;
+        p.send(savepoint_sql);
+        for (auto& s : *plans[i]) p.send(s.sql, s.params);
+        p.send(release_sql);
+      }
+      p.sync();
+      if (from == 0) pg_pipeline::expect(p.next(), "BEGIN");
+      if (after_failure) {
+        // A lost connection or another failure here fails the whole batch.
+        pg_pipeline::expect(p.next(), "ROLLBACK TO SAVEPOINT");
+        pg_pipeline::expect(p.next(), "RELEASE SAVEPOINT");
+      }
+      std::optional<std::size_t> failed;
+      for (std::size_t i = from; i < turns.size() && !failed; ++i) {
+        if (!plans[i]) continue;
+        pg_pipeline::expect(p.next(), "SAVEPOINT");
+        std::string fence;  // why not, when the owner row says so
+        bool is_new = false;
+        for (auto& s : *plans[i]) {
+          auto a = p.next();
+          if (a.status == pg_pipeline::answer::skipped)
+            throw storage_error("postgres: pipeline out of step (a turn's statement skipped)");
+          if (a.status == pg_pipeline::answer::failed) {
+            bool fenced = s.what == statement::kind::guard && a.sqlstate == not_owned_sqlstate;
+            // (The owner row, locked, says who holds the session: never empty then.)
+            out[i] = !fenced           ? a.error
+                     : !fence.empty() ? fence
+                                      : std::string(fenced_prefix) + "session " + turns[i].info.id +
+                                            " is not held by this node at this epoch now";
+            failed = i;
+            break;
+          }
+          if (s.what == statement::kind::owner) fence = fence_failure(turns[i], *a.result);
+          if (s.what == statement::kind::row) is_new = a.result->text(0, 0) == "t";
+        }
+        if (failed) break;
+        auto released = p.next();
+        if (released.status == pg_pipeline::answer::skipped)
+          throw storage_error("postgres: pipeline out of step (a RELEASE skipped)");
+        if (released.status == pg_pipeline::answer::failed) {
+          out[i] = released.error;
+          failed = i;
+          break;
+        }
+        created += is_new;
+      }
+      if (!failed) {
+        p.finish_segment();
+        // COMMIT only once every answer is in, in a round trip of its own: a
+        // node that dies in the middle of a batch leaves nothing of it (the
+        // server rolls back), as when each statement waited for its answer.
+        p.send(commit_sql);
+        p.sync();
+        // throws on a failed commit: nothing of the batch is acknowledged
+        pg_pipeline::expect(p.next(), "COMMIT");
+        p.finish_segment();
+        break;
+      }
+      p.finish_segment();  // the rest was skipped
+      from = *failed + 1;
+      after_failure = true;
+    }
+  }
   ++commits_;
   count_ += created;
   return out;

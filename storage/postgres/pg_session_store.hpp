@@ -15,10 +15,14 @@ class pg_session_store final : public session_store {
 
   // A turn with an owner_epoch is stored only while its node holds the
   // session at that epoch (checked and locked in the same transaction).
+  // The whole batch goes in one pipeline (pg_pipeline): one round trip from
+  // BEGIN to the last turn, one for COMMIT, one more after each turn that fails.
   std::vector<std::string> append_turns(const std::vector<turn_write>& turns) override;
   // One statement; the first claim of a session gives epoch 1.
   std::uint64_t claim(const std::string& id, const std::string& node_id) override;
   std::uint64_t commits() const override { return commits_; }
+  // Of this store's connection (pg_db::round_trips).
+  std::uint64_t round_trips() const { return db_.round_trips(); }
   std::optional<domain::session_info> get(const std::string& id) const override;
   domain::message_list history(const std::string& id, std::size_t last_n) const override;
   // Both reads in one snapshot: other connections may be writing.
@@ -45,13 +49,24 @@ class pg_session_store final : public session_store {
                                                   const std::string& item_id) override;
 
  private:
-  // Writes one turn inside the caller's transaction; true if it created the session.
+  // One statement of a turn, its parameters bound.
+  struct statement {
+    enum class kind { owner, guard, row, body, response };
+    kind what;
+    const char* sql;
+    std::vector<pg_param> params;
+  };
+  // A turn's statements: with `fence`, the owner row is read (and locked)
+  // first, then a guard fails unless t's node still owns the session at its
+  // epoch, before the session row is touched. Throws storage_error for a value PostgreSQL cannot
+  // store, before anything is sent.
+  std::vector<statement> plan_turn(const turn_write& t, bool fence) const;
+  static statement response_statement(const domain::response_record& r);
+  // Writes one turn inside the caller's transaction, one statement after the
+  // other; true if it created the session.
   bool write_turn(const turn_write& t);
   // Throws storage_error(fenced_prefix…) unless t's node still owns its session.
   void check_owner(const turn_write& t);
-  void write_response(const domain::response_record& r);
-  // (seq, next message position, created), the row locked for this transaction.
-  std::tuple<std::int64_t, std::int64_t, bool> session_row(const domain::session_info& info);
   domain::session_info rehash(std::int64_t seq, const std::string& id);
 
   mutable pg_db db_;
