@@ -29,7 +29,8 @@ constexpr std::size_t read_chunk = 16 << 10;
 constexpr std::size_t reads_per_wakeup = 4;  // then wait again: fair to other connections
 
 // After a refusal: the error is written, the write side shut; what the client
-// still sends is read and dropped for up to a second, then the socket closes.
+// still sends is read and dropped (up to 2 s and 32 MiB: a whole upload the
+// body limit refused, usually), then the socket closes.
 // Closing at once would reset the connection and the client could lose the
 // answer it has not read yet.
 class lingering_close : public std::enable_shared_from_this<lingering_close> {
@@ -40,7 +41,7 @@ class lingering_close : public std::enable_shared_from_this<lingering_close> {
   void start() {
     error_code ec;
     sock_.shutdown(tcp_socket::shutdown_send, ec);
-    timer_.expires_after(std::chrono::seconds(1));
+    timer_.expires_after(std::chrono::seconds(2));
     timer_.async_wait([self = shared_from_this()](const error_code&) { self->finish(); });
     wait();
   }
@@ -58,7 +59,7 @@ class lingering_close : public std::enable_shared_from_this<lingering_close> {
       error_code ec;
       auto n = sock_.read_some(asio::buffer(buf), ec);
       if (ec == asio::error::would_block) return wait();
-      if (ec || (drained_ += n) > (4u << 20)) return finish();
+      if (ec || (drained_ += n) > (32u << 20)) return finish();
     }
   }
   void finish() {
