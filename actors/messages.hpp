@@ -20,6 +20,7 @@
 #include "domain/service/service_codec.hpp"
 #include "domain/chat/session_info.hpp"
 #include "domain/chat/stored_items.hpp"
+#include "domain/chat/turn_key.hpp"
 
 namespace troupe::actors {
 
@@ -32,6 +33,7 @@ struct turn_origin {
   std::string body;
   std::string key_hash;    // the caller's user key, "" for the admin
   std::string request_id;
+  std::string idempotency_key;  // its Idempotency-Key header, "" if none
   sink_ptr sink;           // the client's
 };
 
@@ -176,6 +178,9 @@ struct find_item_session { std::string item_id; };
 struct item_session { std::optional<std::string> session_id; };
 struct get_items { std::string session_id; };
 struct get_session_row { std::string id; };
+// The stored turn of a session with this idempotency key, if any.
+struct find_turn_key { std::string session_id; std::string key; };
+struct turn_key_found { std::optional<domain::turn_key> key; };
 struct session_row { std::optional<domain::session_info> session; };
 struct item_list {
   std::optional<domain::session_info> session;
@@ -202,6 +207,7 @@ struct store_turn {
   domain::message_list messages;
   std::vector<std::string> item_ids;  // empty: derived ids
   std::optional<domain::response_record> response;  // a Responses turn's response
+  std::optional<domain::turn_key> key;  // the client's idempotency key, with the answer
   // Cluster fencing (see storage::turn_write): 0 on a node of its own.
   std::uint64_t owner_epoch = 0;
   std::string owner_node;
@@ -252,6 +258,7 @@ using session_repo_actor = caf::typed_actor<
     caf::replies_to<find_item_session>::with<item_session>,
     caf::replies_to<get_items>::with<item_list>,
     caf::replies_to<get_session_row>::with<session_row>,
+    caf::replies_to<find_turn_key>::with<turn_key_found>,
     caf::replies_to<fork_session>::with<forked>,
     caf::replies_to<delete_response>::with<deleted>,
     caf::replies_to<set_session_metadata>::with<deleted>,
@@ -276,7 +283,8 @@ using session_loader_actor =
                      caf::replies_to<find_response>::with<response_found>,
                      caf::replies_to<find_item_session>::with<item_session>,
                      caf::replies_to<get_items>::with<item_list>,
-                     caf::replies_to<get_session_row>::with<session_row>>;
+                     caf::replies_to<get_session_row>::with<session_row>,
+                     caf::replies_to<find_turn_key>::with<turn_key_found>>;
 
 using agent_repo_actor = caf::typed_actor<
     caf::replies_to<create_agent>::with<agent_reply>,
@@ -324,6 +332,8 @@ TROUPE_LOCAL_MESSAGE(get_items)
 TROUPE_LOCAL_MESSAGE(item_list)
 TROUPE_LOCAL_MESSAGE(get_session_row)
 TROUPE_LOCAL_MESSAGE(session_row)
+TROUPE_LOCAL_MESSAGE(find_turn_key)
+TROUPE_LOCAL_MESSAGE(turn_key_found)
 TROUPE_LOCAL_MESSAGE(fork_session)
 TROUPE_LOCAL_MESSAGE(forked)
 TROUPE_LOCAL_MESSAGE(delete_response)

@@ -7,6 +7,7 @@
 #include "domain/chat/conversation_hash.hpp"
 #include "domain/core/clock.hpp"
 #include "domain/openai/responses_codec.hpp"
+#include "domain/openai/turn_replay.hpp"
 
 namespace troupe::actors {
 
@@ -88,6 +89,13 @@ std::optional<domain::api_error> refuse(const session_state& st,
   return std::nullopt;
 }
 
+// A chat turn sent with an Idempotency-Key, stored: a retry of it (after a
+// lost answer: a timeout, or a node that died after its commit) is answered
+// from storage. Responses turns are not (their response id is their key).
+bool keyed(const domain::completion_request& req) {
+  return !req.idempotency_key.empty() && req.store && !req.response;
+}
+
 void append_history(session_state& st, const domain::message_list& added) {
   constexpr auto keep = domain::max_history_window;
   // Trim only once twice the window has piled up: an amortized copy, not one per turn.
@@ -143,6 +151,9 @@ void store(self_ptr self, llm_result r, std::size_t new_begin) {
     write.item_ids = std::move(extra.item_ids);
     write.response = std::move(extra.record);
   }
+  if (keyed(req))
+    write.key = domain::turn_key{req.idempotency_key, req.request_hash,
+                                 domain::encode_replay(r, r.provider)};
   write.owner_epoch = st.epoch;
   write.owner_node = st.opts.node_id;
   auto info = write.info;
@@ -215,6 +226,50 @@ void run(self_ptr self) {
           });
 }
 
+// Before a keyed turn runs: the turn stored with its key, if any, answers
+// it instead (a retry); the key with another request is refused.
+void run_unless_stored(self_ptr self) {
+  auto& st = self->state;
+  auto& req = *st.current->turn.turn.request;
+  if (!keyed(req) || !st.info) return run(self);  // nothing stored yet: no key either
+  auto loader = st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
+  self->request(loader, caf::infinite, find_turn_key{st.id, req.idempotency_key})
+      .then(
+          [=](turn_key_found& found) {
+            auto& st = self->state;
+            if (!found.key) {
+              run(self);
+              return start_next(self);  // a turn that bounced is gone: the next one
+            }
+            auto& req = *st.current->turn.turn.request;
+            if (found.key->request_hash != req.request_hash) {
+              auto err = domain::unprocessable(
+                  "Idempotency-Key '" + req.idempotency_key +
+                      "' was used with another request in this session; use a new key",
+                  "Idempotency-Key");
+              err.code = "idempotency_key_reused";
+              return finish(self, turn_done::failure(), &err);
+            }
+            auto stored = domain::decode_replay(found.key->reply);
+            if (!stored) {
+              auto err = domain::internal_error("the stored answer of this Idempotency-Key is unreadable");
+              return finish(self, turn_done::failure(), &err);
+            }
+            llm_result r;
+            static_cast<domain::completion_result&>(r) = std::move(stored->result);
+            r.provider = std::move(stored->provider);
+            auto p = std::move(*st.current);
+            st.current.reset();
+            p.rp.deliver(turn_done::success());
+            p.turn.turn.reply->replay(r);
+            start_next(self);
+          },
+          [=](caf::error& e) {
+            auto err = to_api_error(e);
+            finish(self, turn_done::failure(), &err);
+          });
+}
+
 // Applies an edit through the repository and takes the conversation as it is then.
 void run_edit(self_ptr self) {
   auto& st = self->state;
@@ -263,7 +318,7 @@ void start_next(self_ptr self) {
       continue;
     }
     st.current = std::move(p);
-    run(self);
+    run_unless_stored(self);
   }
 }
 

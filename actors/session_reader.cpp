@@ -33,6 +33,10 @@ session_row find_in(const storage::session_store& store, const get_session_row& 
   return session_row{store.get(m.id)};
 }
 
+turn_key_found find_in(const storage::session_store& store, const find_turn_key& m) {
+  return turn_key_found{store.find_turn_key(m.session_id, m.key)};
+}
+
 item_list find_in(const storage::session_store& store, const get_items& m) {
   item_list out;
   out.session = store.get(m.session_id);
@@ -66,6 +70,9 @@ session_loader_actor::behavior_type session_reader(session_loader_actor::pointer
       },
       [=](const get_items& m) {
         return guarded<item_list>(*health, [&] { return find_in(*store, m); });
+      },
+      [=](const find_turn_key& m) {
+        return guarded<turn_key_found>(*health, [&] { return find_in(*store, m); });
       },
   };
 }

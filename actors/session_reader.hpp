@@ -24,6 +24,7 @@ response_found find_in(const storage::session_store& store, const find_response&
 item_session find_in(const storage::session_store& store, const find_item_session& m);
 item_list find_in(const storage::session_store& store, const get_items& m);
 session_row find_in(const storage::session_store& store, const get_session_row& m);
+turn_key_found find_in(const storage::session_store& store, const find_turn_key& m);
 
 session_loader_actor spawn_session_reader(caf::actor_system& sys,
                                           std::shared_ptr<storage::session_store> store,

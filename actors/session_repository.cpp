@@ -124,6 +124,10 @@ session_repo_actor::behavior_type session_repository(
         return guarded<item_list>(*self->state.health,
                                   [&] { return find_in(*self->state.store, m); });
       },
+      [=](const find_turn_key& m) {
+        return guarded<turn_key_found>(*self->state.health,
+                                       [&] { return find_in(*self->state.store, m); });
+      },
       [=](const fork_session& m) {
         return guarded<forked>(*self->state.health, [&] {
           return forked{self->state.store->fork(m.from, m.count, m.new_id)};
@@ -149,6 +153,7 @@ session_repo_actor::behavior_type session_repository(
         t.messages = std::move(m.messages);
         t.item_ids = std::move(m.item_ids);
         t.response = std::move(m.response);
+        t.key = std::move(m.key);
         t.owner_epoch = m.owner_epoch;
         t.owner_node = std::move(m.owner_node);
         st.batch.push_back({std::move(t), rp});

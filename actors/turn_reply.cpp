@@ -152,6 +152,23 @@ void turn_reply::complete(const llm_result& r) {
   sink_->end_stream(std::move(events));
 }
 
+void turn_reply::replay(const llm_result& r) {
+  std::lock_guard<std::mutex> guard{mu_};
+  if (finished_) return;
+  finished_ = true;
+  ended_locked(nullptr, 200);
+  if (!stream_) {
+    sink_->send(200, enc_->whole(r, r.provider));
+    return;
+  }
+  std::string events;
+  for (auto& c : r.choices)
+    if (!c.message.content.empty()) events += enc_->delta(c.message.content, c.index);
+  events += enc_->held_calls(r);  // the calls whole, as when their fragments were held
+  events += enc_->finish(r, r.provider, include_usage_);
+  sink_->end_stream(std::move(events));
+}
+
 void turn_reply::hand_off() {
   std::lock_guard<std::mutex> guard{mu_};
   if (finished_) return;

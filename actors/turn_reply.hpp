@@ -71,6 +71,10 @@ class turn_reply {
   // Stream only: a comment that keeps a quiet stream (a long tool run) alive.
   void keepalive();
   void complete(const llm_result& r);
+  // The answer of a stored turn, for a retry with its idempotency key: the
+  // whole reply, or a stream of it (its text in one delta, then the end).
+  // Counted as a request; its tokens were counted the first time.
+  void replay(const llm_result& r);
   void fail(const domain::api_error& e);
   // Cluster: the turn runs on the node that owns its session, which answers
   // the client through the sink itself; this reply writes nothing more.

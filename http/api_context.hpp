@@ -70,6 +70,8 @@ void add_observability_routes(router& r, const api_context& ctx);
 void run_forwarded_turn(const api_context& ctx, actors::forwarded_turn& f);
 // Cluster: the request as it came in, for the node that owns its session.
 std::shared_ptr<const actors::turn_origin> make_origin(std::string route, const exchange& x);
+// The Idempotency-Key header as sent ("" when none).
+std::string idempotency_key_of(const exchange& x);
 void start_responses_turn(const api_context& ctx, const caller& who, std::string_view body,
                           const actors::sink_ptr& sink,
                           std::shared_ptr<const actors::turn_origin> origin, bool pinned);

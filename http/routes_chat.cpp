@@ -7,6 +7,7 @@
 #include "domain/chat/history.hpp"
 #include "domain/keys/key_secret.hpp"
 #include "domain/openai/completion_request.hpp"
+#include "domain/openai/turn_replay.hpp"
 #include "http/api_context.hpp"
 #include "http/turn_accounting.hpp"
 
@@ -19,11 +20,17 @@ namespace {
 struct chat_source {
   std::shared_ptr<const actors::turn_origin> origin;  // a client of this node
   const actors::forwarded_turn* forwarded = nullptr;
+  std::string idempotency_key;  // the client's Idempotency-Key header, "" if none
 };
 
 void start_chat_turn(const api_context& ctx, const caller& who, std::string_view body,
                      const actors::sink_ptr& sink, const chat_source& from) {
   auto parsed = domain::parse_completion_request(body);
+  if (!from.idempotency_key.empty()) {
+    domain::check_idempotency_key(from.idempotency_key);
+    parsed.idempotency_key = from.idempotency_key;
+    parsed.request_hash = domain::request_hash(body);
+  }
   speak_as(who, parsed);
   auto accounting = admit_turn(ctx, who, *sink, parsed);  // the last that may refuse
   auto* f = from.forwarded;
@@ -66,8 +73,14 @@ void start_chat_turn(const api_context& ctx, const caller& who, std::string_view
 std::shared_ptr<const actors::turn_origin> make_origin(std::string route, const exchange& x) {
   // The caller's user key as the owner node knows it: "" is the admin.
   auto key_hash = x.who.key() ? x.who.key()->hash : std::string();
-  return std::make_shared<const actors::turn_origin>(actors::turn_origin{
-      std::move(route), x.req->body(), std::move(key_hash), x.sink->request_id(), x.sink});
+  return std::make_shared<const actors::turn_origin>(
+      actors::turn_origin{std::move(route), x.req->body(), std::move(key_hash),
+                          x.sink->request_id(), idempotency_key_of(x), x.sink});
+}
+
+std::string idempotency_key_of(const exchange& x) {
+  auto v = x.req->header().opt_value_of("Idempotency-Key");
+  return v ? std::string(v->data(), v->size()) : std::string();
 }
 
 void add_chat_routes(router& r, const api_context& ctx) {
@@ -75,6 +88,7 @@ void add_chat_routes(router& r, const api_context& ctx) {
     require_json_body(x, ctx);
     chat_source from;
     if (ctx.rt.cluster) from.origin = make_origin("chat", x);
+    from.idempotency_key = idempotency_key_of(x);
     ctx.connections->watch(x.req->connection_id(), x.sink);  // cancels upstream if it closes
     start_chat_turn(ctx, x.who, x.req->body(), x.sink, from);
   });
@@ -95,6 +109,7 @@ void run_forwarded_turn(const api_context& ctx, actors::forwarded_turn& f) {
     if (f.route != "chat") throw domain::not_found("no route '" + f.route + "' to forward to");
     chat_source from;
     from.forwarded = &f;
+    from.idempotency_key = f.idempotency_key;
     start_chat_turn(ctx, who, f.body, sink, from);
   } catch (const domain::api_error& e) {
     if (ctx.rt.cluster) sink->add_header("X-Troupe-Node", ctx.opts.node_id);

@@ -8,7 +8,7 @@ namespace troupe::storage {
 
 memory_session_store::entry& memory_session_store::create(const domain::session_info& info) {
   auto seq = next_seq_++;
-  auto& e = sessions_.emplace(info.id, entry{seq, info, {}, {}, {}, 0}).first->second;
+  auto& e = sessions_.emplace(info.id, entry{seq, info, {}, {}, {}, 0, {}}).first->second;
   e.info.message_count = 0;
   e.info.next_position = 0;
   e.info.conv_hash = domain::empty_conversation_hash;
@@ -33,6 +33,7 @@ void memory_session_store::write(const turn_write& t) {
   e.info.conv_hash = t.info.conv_hash;
   if (!t.info.metadata_json.empty()) e.info.metadata_json = t.info.metadata_json;
   by_hash_.emplace(e.info.conv_hash, t.info.id);
+  if (t.key) e.keys[t.key->key] = *t.key;
   if (t.response) {
     responses_[t.response->id] = *t.response;
     for (auto& item : t.response->output_item_ids) item_sessions_[item] = t.info.id;
@@ -42,6 +43,15 @@ void memory_session_store::write(const turn_write& t) {
 std::vector<std::string> memory_session_store::append_turns(const std::vector<turn_write>& turns) {
   for (auto& t : turns) write(t);
   return std::vector<std::string>(turns.size());
+}
+
+std::optional<domain::turn_key> memory_session_store::find_turn_key(const std::string& session_id,
+                                                                   const std::string& key) const {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return std::nullopt;
+  auto k = it->second.keys.find(key);
+  if (k == it->second.keys.end()) return std::nullopt;
+  return k->second;
 }
 
 void memory_session_store::unindex(const entry& e) {

@@ -16,6 +16,8 @@ class memory_session_store final : public session_store {
   std::optional<domain::session_info> find_continuation(
       const std::string& agent_id, const std::string& user_id,
       const std::vector<continuation_candidate>& candidates) const override;
+  std::optional<domain::turn_key> find_turn_key(const std::string& session_id,
+                                                const std::string& key) const override;
   std::vector<domain::session_info> list(const domain::session_query& q) const override;
   bool remove(const std::string& id) override;
   std::vector<std::string> remove_by_agent(const std::string& agent_id) override;
@@ -39,6 +41,7 @@ class memory_session_store final : public session_store {
     std::vector<std::string> item_ids;  // "" for derived ones
     std::vector<std::int64_t> positions;  // what derived ids are made of
     std::int64_t next_position = 0;
+    std::unordered_map<std::string, domain::turn_key> keys;  // idempotency key → its turn
   };
   entry& create(const domain::session_info& info);
   void write(const turn_write& t);

@@ -10,6 +10,7 @@
 #include "domain/chat/conversation_hash.hpp"
 #include "domain/chat/session_info.hpp"
 #include "domain/chat/stored_items.hpp"
+#include "domain/chat/turn_key.hpp"
 #include "storage/storage_error.hpp"
 
 namespace troupe::storage {
@@ -28,6 +29,8 @@ struct turn_write {
   std::vector<std::string> item_ids;
   // A Responses API turn: its response, stored in the same transaction.
   std::optional<domain::response_record> response;
+  // The client's idempotency key and the answer, stored with the turn.
+  std::optional<domain::turn_key> key;
   // Cluster fencing: non-zero, the turn is stored only while `owner_node`
   // still holds the session at this epoch (see session_store::claim);
   // otherwise its failure starts with fenced_prefix and nothing is stored.
@@ -82,6 +85,9 @@ class session_store {
   virtual std::optional<domain::session_info> find_continuation(
       const std::string& agent_id, const std::string& user_id,
       const std::vector<continuation_candidate>& candidates) const = 0;
+  // The turn of session `session_id` stored with idempotency key `key`.
+  virtual std::optional<domain::turn_key> find_turn_key(const std::string& session_id,
+                                                        const std::string& key) const = 0;
   // Creation order.
   virtual std::vector<domain::session_info> list(const domain::session_query& q) const = 0;
   virtual bool remove(const std::string& id) = 0;

@@ -93,6 +93,15 @@ const char* const migrations[] = {
     "  PRIMARY KEY (day, user_id, key_id, agent_id)) WITHOUT ROWID;"
     "CREATE INDEX usage_by_user ON usage_daily(user_id, day);"
     "CREATE INDEX usage_by_key ON usage_daily(key_id, day);",
+    // 5: idempotency keys of turns (their answer, as a chat completion, for
+    // a retry with the same key).
+    "CREATE TABLE turn_keys ("
+    "  session_seq INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash TEXT NOT NULL,"
+    "  reply TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (session_seq, key)) WITHOUT ROWID;",
 };
 constexpr int known_version = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
 
@@ -259,6 +268,10 @@ std::size_t sqlite_db::drop_orphan_sessions() {
   sqlite_transaction tx{*this};
   prepare(
       "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id <> '' "
+      "AND agent_id NOT IN (SELECT id FROM agents));")
+      .run();
+  prepare(
+      "DELETE FROM turn_keys WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id <> '' "
       "AND agent_id NOT IN (SELECT id FROM agents));")
       .run();
   prepare(

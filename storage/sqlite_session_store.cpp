@@ -94,6 +94,15 @@ bool sqlite_session_store::write_turn(const turn_write& t) {
       .bind(6, seq)
       .run();
   if (t.response) write_response(*t.response);
+  if (t.key)
+    db_.prepare("INSERT INTO turn_keys (session_seq, key, request_hash, reply, created_at) "
+                "VALUES (?, ?, ?, ?, ?);")
+        .bind(1, seq)
+        .bind(2, t.key->key)
+        .bind(3, t.key->request_hash)
+        .bind(4, t.key->reply)
+        .bind(5, t.info.last_activity_ms)
+        .run();
   return created;
 }
 
@@ -185,12 +194,24 @@ bool sqlite_session_store::remove(const std::string& id) {
   auto seq = find.integer(0);
   find.reset();
   db_.prepare("DELETE FROM messages WHERE session_seq = ?;").bind(1, seq).run();
+  db_.prepare("DELETE FROM turn_keys WHERE session_seq = ?;").bind(1, seq).run();
   db_.prepare("DELETE FROM responses WHERE session_id = ?;").bind(1, id).run();
   db_.prepare("DELETE FROM response_items WHERE session_id = ?;").bind(1, id).run();
   db_.prepare("DELETE FROM sessions WHERE seq = ?;").bind(1, seq).run();
   tx.commit();
   --count_;
   return true;
+}
+
+std::optional<domain::turn_key> sqlite_session_store::find_turn_key(const std::string& session_id,
+                                                                   const std::string& key) const {
+  auto q = db_.prepare(
+      "SELECT k.request_hash, k.reply FROM sessions s JOIN turn_keys k ON k.session_seq = s.seq "
+      "WHERE s.id = ? AND k.key = ?;");
+  if (!q.bind(1, session_id).bind(2, key).step()) return std::nullopt;
+  domain::turn_key out{key, q.text(0), q.text(1)};
+  q.reset();
+  return out;
 }
 
 std::vector<std::string> sqlite_session_store::remove_by_agent(const std::string& agent_id) {
@@ -206,7 +227,9 @@ std::vector<std::string> sqlite_session_store::remove_by_agent(const std::string
          "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id = ?);")
       .bind(1, agent_id)
       .run();
-  for (auto table : {"DELETE FROM responses WHERE session_id IN (SELECT id FROM sessions WHERE "
+  for (auto table : {"DELETE FROM turn_keys WHERE session_seq IN (SELECT seq FROM sessions WHERE "
+                     "agent_id = ?);",
+                     "DELETE FROM responses WHERE session_id IN (SELECT id FROM sessions WHERE "
                      "agent_id = ?);",
                      "DELETE FROM response_items WHERE session_id IN (SELECT id FROM sessions "
                      "WHERE agent_id = ?);"})

@@ -24,6 +24,8 @@ class sqlite_session_store final : public session_store {
   std::optional<domain::session_info> find_continuation(
       const std::string& agent_id, const std::string& user_id,
       const std::vector<continuation_candidate>& candidates) const override;
+  std::optional<domain::turn_key> find_turn_key(const std::string& session_id,
+                                                const std::string& key) const override;
   std::vector<domain::session_info> list(const domain::session_query& q) const override;
   bool remove(const std::string& id) override;
   std::vector<std::string> remove_by_agent(const std::string& agent_id) override;

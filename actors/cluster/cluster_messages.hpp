@@ -17,6 +17,7 @@ struct forwarded_turn {
   std::string body;        // the request body
   std::string key_hash;    // the caller's user key (its SHA-256), "" for the admin
   std::string request_id;  // X-Request-Id
+  std::string idempotency_key;  // Idempotency-Key, "" if none
   std::string session_id;  // the session it runs in (resolved on the first node)
   bool fresh = false;
   bool resends = false;    // a stateless resend matched to `session_id` …
@@ -27,7 +28,7 @@ struct forwarded_turn {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forwarded_turn& x) {
   return f(caf::meta::type_name("troupe.forwarded_turn"), x.route, x.body, x.key_hash,
-           x.request_id, x.session_id, x.fresh, x.resends, x.continues, x.reply_to);
+           x.request_id, x.idempotency_key, x.session_id, x.fresh, x.resends, x.continues, x.reply_to);
 }
 
 // Owner → first node: one piece of the reply, in order by `seq`.

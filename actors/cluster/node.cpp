@@ -207,6 +207,7 @@ void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::s
   f.body = o.body;
   f.key_hash = o.key_hash;
   f.request_id = o.request_id;
+  f.idempotency_key = o.idempotency_key;
   f.session_id = turn.session_id;
   f.resends = turn.resends;
   f.continues = turn.continues.value_or(0);

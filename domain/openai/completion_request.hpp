@@ -64,6 +64,11 @@ struct completion_request {
   // A Responses API turn: what its response object echoes (null for chat).
   std::shared_ptr<const response_spec> response;
 
+  // The client's Idempotency-Key header ("": none) and a hash of the body
+  // it came with: a retry with the key is answered from the stored turn.
+  std::string idempotency_key;
+  std::string request_hash;
+
   bool has_forward(std::string_view key) const;
 };
 

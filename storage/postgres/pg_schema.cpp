@@ -1,6 +1,6 @@
 // The PostgreSQL schema: versioned like SQLite's (schema_version, forward-only
 // steps), with its own numbering. Version 1 is what SQLite reached in 4 steps;
-// version 2 adds the cluster's tables (PostgreSQL only).
+// version 2 adds the cluster's tables (PostgreSQL only), 3 SQLite's 5.
 #include "storage/postgres/pg_db.hpp"
 
 namespace troupe::storage {
@@ -93,6 +93,15 @@ const char* const migrations[] = {
     "  seq BIGSERIAL PRIMARY KEY,"
     "  kind TEXT NOT NULL,"
     "  id TEXT NOT NULL);",
+    // 3: idempotency keys of turns (their answer, as a chat completion, for
+    // a retry with the same key).
+    "CREATE TABLE turn_keys ("
+    "  session_seq BIGINT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  request_hash TEXT NOT NULL,"
+    "  reply TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (session_seq, key));",
 };
 constexpr int known_version = static_cast<int>(sizeof(migrations) / sizeof(migrations[0]));
 
@@ -141,6 +150,7 @@ std::size_t pg_db::drop_orphan_sessions() {
       "CREATE TEMP TABLE orphans ON COMMIT DROP AS SELECT seq, id FROM sessions "
       "WHERE agent_id <> '' AND agent_id NOT IN (SELECT id FROM agents);"
       "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM orphans);"
+      "DELETE FROM turn_keys WHERE session_seq IN (SELECT seq FROM orphans);"
       "DELETE FROM responses WHERE session_id IN (SELECT id FROM orphans);"
       "DELETE FROM response_items WHERE session_id IN (SELECT id FROM orphans);"
       "DELETE FROM session_owners WHERE session_id IN (SELECT id FROM orphans);");

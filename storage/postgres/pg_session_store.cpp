@@ -115,6 +115,11 @@ constexpr const char* turn_body_sql =
     "FROM s, unnest($6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[]) "
     "WITH ORDINALITY AS m(role, content, created_at, body, item_id, o);";
 
+// The turn's idempotency key, with its answer (after the session row exists).
+constexpr const char* turn_key_sql =
+    "INSERT INTO turn_keys (session_seq, key, request_hash, reply, created_at) "
+    "SELECT seq, $2, $3, $4, $5 FROM sessions WHERE id = $1;";
+
 constexpr const char* begin_sql = "BEGIN;";
 constexpr const char* commit_sql = "COMMIT;";
 constexpr const char* savepoint_sql = "SAVEPOINT turn;";
@@ -172,6 +177,10 @@ std::vector<pg_session_store::statement> pg_session_store::plan_turn(const turn_
                   static_cast<std::int64_t>(info.conv_hash), info.agent_id, pg_array(roles),
                   pg_array(contents), pg_array(created), pg_array(bodies), pg_array(items)}});
   if (t.response) out.push_back(response_statement(*t.response));
+  if (t.key)
+    out.push_back({statement::kind::key,
+                   turn_key_sql,
+                   {info.id, t.key->key, t.key->request_hash, t.key->reply, info.last_activity_ms}});
   return out;
 }
 
@@ -201,7 +210,7 @@ std::vector<std::string> pg_session_store::append_turns(const std::vector<turn_w
   {
     pg_pipeline p{db_,
                   {begin_sql, commit_sql, savepoint_sql, release_sql, rollback_sql, owner_sql,
-                   owner_guard_sql, session_row_sql, turn_body_sql,
+                   owner_guard_sql, session_row_sql, turn_body_sql, turn_key_sql,
                    response_statement({}).sql /* its SQL, whatever the response */}};
     // One segment: BEGIN, per turn SAVEPOINT, its statements, RELEASE; then
     // COMMIT alone. A failing turn makes the server skip the rest (and abort the
@@ -299,6 +308,16 @@ domain::message_list pg_session_store::history(const std::string& id, std::size_
   return out;
 }
 
+std::optional<domain::turn_key> pg_session_store::find_turn_key(const std::string& session_id,
+                                                               const std::string& key) const {
+  auto r = db_.query(
+      "SELECT k.request_hash, k.reply FROM sessions s JOIN turn_keys k ON k.session_seq = s.seq "
+      "WHERE s.id = $1 AND k.key = $2;",
+      {session_id, key});
+  if (r.empty()) return std::nullopt;
+  return domain::turn_key{key, r.text(0, 0), r.text(0, 1)};
+}
+
 std::vector<domain::session_info> pg_session_store::list(const domain::session_query& q) const {
   // One statement per filter, so each can walk its own index.
   static constexpr const char* by_filter[] = {
@@ -346,6 +365,7 @@ bool pg_session_store::remove(const std::string& id) {
   if (found.empty()) return false;
   auto seq = found.integer(0, 0);
   db_.query("DELETE FROM messages WHERE session_seq = $1;", {seq});
+  db_.query("DELETE FROM turn_keys WHERE session_seq = $1;", {seq});
   db_.query("DELETE FROM responses WHERE session_id = $1;", {id});
   db_.query("DELETE FROM response_items WHERE session_id = $1;", {id});
   db_.query("DELETE FROM sessions WHERE seq = $1;", {seq});
@@ -368,6 +388,9 @@ std::vector<std::string> pg_session_store::remove_by_agent(const std::string& ag
   if (ids.empty()) return ids;  // rolled back: nothing to commit
   db_.query(
       "DELETE FROM messages WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id = $1);",
+      {agent_id});
+  db_.query(
+      "DELETE FROM turn_keys WHERE session_seq IN (SELECT seq FROM sessions WHERE agent_id = $1);",
       {agent_id});
   db_.query(
       "DELETE FROM responses WHERE session_id IN (SELECT id FROM sessions WHERE agent_id = $1);",

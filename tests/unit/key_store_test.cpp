@@ -134,10 +134,11 @@ BOOST_AUTO_TEST_CASE(a_version_3_database_is_migrated_to_keys_and_usage) {
   storage::open_storage("sqlite:" + path);
   {  // back to what a build with schema 3 left behind
     storage::sqlite_db db{path};
-    db.exec("DROP TABLE api_keys; DROP TABLE usage_daily; DELETE FROM schema_version WHERE version = 4;");
+    db.exec("DROP TABLE api_keys; DROP TABLE usage_daily; DROP TABLE turn_keys; "
+            "DELETE FROM schema_version WHERE version >= 4;");
     BOOST_TEST(db.schema_version() == 3);
   }
   auto b = storage::open_storage("sqlite:" + path);
   BOOST_TEST(b.keys->insert(key("k1", "alice", "h1")));
-  BOOST_TEST(storage::sqlite_db{path}.schema_version() == 4);
+  BOOST_TEST(storage::sqlite_db{path}.schema_version() == 5);
 }

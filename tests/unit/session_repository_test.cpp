@@ -135,7 +135,7 @@ BOOST_AUTO_TEST_CASE(reads_and_deletes_scoped_to_a_user_see_only_their_sessions)
   info.agent_id = "a";
   info.user_id = "ann";
   info.created_at_ms = info.last_activity_ms = 1;
-  self->request(repo, 5s, actors::store_turn{info, {{domain::role::user, "q", 1}}, {}, std::nullopt, 0, {}})
+  self->request(repo, 5s, actors::store_turn{info, {{domain::role::user, "q", 1}}, {}, std::nullopt, std::nullopt, 0, {}})
       .receive([](const actors::stored&) {}, [](const caf::error& e) { BOOST_FAIL(caf::to_string(e)); });
   auto read = [&](std::optional<std::string> user) {
     bool found = false;

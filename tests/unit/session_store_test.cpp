@@ -131,6 +131,36 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_batch_stores_every_turn, B, backends) {
   BOOST_TEST(h[6].content == "q9");
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_turn_s_idempotency_key_is_stored_with_it_and_goes_with_its_session, B, backends) {
+  B b;
+  auto s = b.open();
+  auto t = turn(info("k1", "A", "ann"), {{role::user, "q", 1}, {role::assistant, "r", 1}});
+  t.key = domain::turn_key{"key-1", "hash-1", R"({"choices":[]})"};
+  auto other = turn(info("k2", "A", "ann"), {{role::user, "q", 1}});
+  other.key = domain::turn_key{"key-1", "hash-2", "{}"};  // a key is one session's
+  auto failed = s->append_turns({t, other});
+  BOOST_TEST(failed[0].empty());
+  BOOST_TEST(failed[1].empty());
+  auto found = s->find_turn_key("k1", "key-1");
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST(found->key == "key-1");
+  BOOST_TEST(found->request_hash == "hash-1");
+  BOOST_TEST(found->reply == R"({"choices":[]})");
+  BOOST_TEST(s->find_turn_key("k2", "key-1")->request_hash == "hash-2");
+  BOOST_TEST(!s->find_turn_key("k1", "key-2"));
+  BOOST_TEST(!s->find_turn_key("nope", "key-1"));
+  // A turn without a key stores none; a session's keys go with it.
+  s->append_turn(info("k1", "A", "ann"), {{role::user, "again", 1}});
+  BOOST_TEST(s->find_turn_key("k1", "key-1").has_value());
+  BOOST_TEST(s->remove("k1"));
+  BOOST_TEST(!s->find_turn_key("k1", "key-1"));
+  BOOST_TEST(s->remove_by_agent("A").size() == 1u);
+  BOOST_TEST(!s->find_turn_key("k2", "key-1"));
+  // A session made again under the same id starts without keys.
+  s->append_turn(info("k1", "A", "ann"), {{role::user, "q", 1}});
+  BOOST_TEST(!s->find_turn_key("k1", "key-1"));
+}
+
 BOOST_AUTO_TEST_CASE(sqlite_commits_a_batch_once_and_survives_reopening) {
   testing::temp_dir dir;
   auto spec = "sqlite:" + dir.file("t.db");
@@ -177,7 +207,7 @@ BOOST_AUTO_TEST_CASE(sqlite_migrations_are_recorded_and_newer_databases_refused)
   storage::open_storage("sqlite:" + path);  // a second start migrates nothing
   {
     storage::sqlite_db db{path};
-    BOOST_TEST(db.schema_version() == 4);
+    BOOST_TEST(db.schema_version() == 5);
     db.exec("INSERT INTO schema_version (version) VALUES (99);");
   }
   BOOST_CHECK_THROW(storage::open_storage("sqlite:" + path), storage::storage_error);

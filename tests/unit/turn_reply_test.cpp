@@ -68,3 +68,36 @@ BOOST_AUTO_TEST_CASE(a_failed_or_dropped_turn_ends_with_its_status) {
   BOOST_TEST(obs->ends == 1);
   BOOST_TEST(obs->status == 500);
 }
+
+BOOST_AUTO_TEST_CASE(a_replayed_answer_is_one_request_without_tokens_whole_or_as_a_stream) {
+  auto r = testing::text_result("Stored answer");
+  r.tokens.prompt_tokens = 4;
+  r.tokens.completion_tokens = 2;
+  {
+    observed t{false};
+    t.reply->replay(r);
+    t.reply->complete(r);  // too late: the replay answered
+    BOOST_TEST(t.sink->status() == 200);
+    auto body = t.sink->body();
+    BOOST_TEST(body.find(R"("content":"Stored answer")") != std::string::npos, body);
+    BOOST_TEST(body.find(R"("total_tokens":6)") != std::string::npos, body);
+    BOOST_TEST(t.obs->ends == 1);
+    BOOST_TEST(t.obs->status == 200);
+    BOOST_TEST(t.obs->tokens == -1);  // counted when it first ran
+  }
+  {
+    observed t{true};
+    t.reply->replay(r);
+    auto body = t.sink->body();
+    auto role = body.find(R"("role":"assistant")");
+    auto text = body.find(R"("content":"Stored answer")");
+    auto stop = body.find(R"("finish_reason":"stop")");
+    BOOST_TEST(role != std::string::npos, body);
+    BOOST_TEST(text != std::string::npos, body);
+    BOOST_TEST(stop != std::string::npos, body);
+    BOOST_TEST((role < text && text < stop));
+    BOOST_TEST(body.size() >= 14u);
+    BOOST_TEST(body.substr(body.size() - 14) == "data: [DONE]\n\n");
+    BOOST_TEST(t.obs->ends == 1);
+  }
+}
