@@ -157,6 +157,7 @@ void turn_reply::replay(const llm_result& r) {
   if (finished_) return;
   finished_ = true;
   ended_locked(nullptr, 200);
+  sink_->add_header("Idempotent-Replayed", "true");  // as Stripe's API says it
   if (!stream_) {
     sink_->send(200, enc_->whole(r, r.provider));
     return;

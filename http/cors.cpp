@@ -13,7 +13,8 @@ constexpr const char* exposed =
     "X-Request-Id, Retry-After, retry-after-ms, x-ratelimit-limit-requests, "
     "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, "
     "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, X-Troupe-Node";
-constexpr const char* default_headers = "Authorization, Content-Type, X-Request-Id, X-Runtime-Token";
+constexpr const char* default_headers =
+    "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Runtime-Token";
 
 std::optional<std::string> header(const restinio::request_handle_t& req, const char* name) {
   auto v = req->header().opt_value_of(name);

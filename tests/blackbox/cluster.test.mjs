@@ -25,9 +25,9 @@ before(async () => {
 });
 after(() => pg?.destroy());
 
-const turn = (node, sid, content, { model = 'demo', user = 'ann', token } = {}) =>
+const turn = (node, sid, content, { model = 'demo', user = 'ann', token, key } = {}) =>
   chat(node, { model, messages: [{ role: 'user', content }], metadata: { session_id: sid, user_id: user } },
-    { token });
+    { token, headers: key ? { 'Idempotency-Key': key } : {} });
 
 /** The stored conversation's user messages, and whether roles alternate. */
 async function history(node, sid) {
@@ -38,13 +38,22 @@ async function history(node, sid) {
   return { users: msgs.filter((m) => m.role === 'user').map((m) => m.content), alternates, msgs };
 }
 
-/** Retries a turn on 503 and connection errors (another node, 1 s apart) until it succeeds. */
+/**
+ * Retries a turn on 503 and connection errors (another node, 200 ms apart)
+ * until it succeeds, with one Idempotency-Key for all tries: a try whose
+ * owner stored it and died before answering is not stored again.
+ */
+const replayedRetries = [];  // tries answered from storage (their owner died after storing them)
 async function turnWithRetry(nodes, sid, content, deadlineMs) {
+  const key = encodeURIComponent(`${sid}/${content}`);
   for (let i = 0; ; i++) {
     const node = nodes[i % nodes.length];
     try {
-      const r = await turn(node, sid, content);
-      if (r.status === 200) return r;
+      const r = await turn(node, sid, content, { key });
+      if (r.status === 200) {
+        if (r.headers.get('idempotent-replayed') === 'true') replayedRetries.push(`${sid}: ${content}`);
+        return r;
+      }
       assert.equal(r.status, 503, `${node.id}: ${r.text}`);
       assert.equal(r.headers.get('retry-after'), '1');
     } catch (e) {
@@ -274,12 +283,11 @@ describe('losing a node', { skip }, () => {
     }
   });
 
-  // Known gap of issue 13 (docs/CLUSTER.md, "Known limits"): a turn its owner
-  // committed just before kill -9, whose reply never left, is answered 503 by
-  // the first node; the client's retry then stores it a second time. Closing
-  // it needs idempotent retries (a key stored with the turn). Reported on
-  // every run, not yet required.
-  test('kill -9: no turn stored twice', { todo: 'idempotent retries of a turn whose owner died after its commit' }, () => {
+  // A turn its owner committed just before kill -9, whose reply never left,
+  // is answered 503 by the first node; the client's retry carries the same
+  // Idempotency-Key and gets the stored answer instead of a second copy.
+  test('kill -9: no turn stored twice (retries carry an Idempotency-Key)', () => {
+    console.log(`retries answered from storage: ${replayedRetries.length ? replayedRetries.join('; ') : 'none'}`);
     assert.deepEqual(storedTwiceAfterKill, []);
   });
 
