@@ -64,6 +64,10 @@ void configure_cluster(caf::actor_system_config& cfg, const troupe::domain::serv
   cfg.set("middleman.heartbeat-interval", caf::timespan(std::chrono::milliseconds(500)));
   cfg.set("middleman.connection-timeout",
           caf::timespan(std::chrono::milliseconds(static_cast<std::int64_t>(o.cluster_failure_s * 1000))));
+  // Messages from other nodes are deserialized on the multiplexer thread
+  // itself: a worker thread would add a thread hand-off (a wake-up) to every
+  // forwarded turn and every piece of its reply.
+  cfg.set("middleman.workers", std::size_t{0});
   if (o.cluster_tls()) {
     cfg.load<caf::openssl::manager>();
     cfg.set("openssl.certificate", o.cluster_cert);

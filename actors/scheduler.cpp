@@ -133,7 +133,7 @@ bool stays_here(self_ptr self, chat_turn& turn) {
   auto owner = view->owner_of(turn.session_id);
   if (owner == view->self) return true;
   turn.reply->hand_off();
-  forward_turn(self->system(), link, owner, turn);
+  forward_turn(link, owner, turn);
   return false;
 }
 

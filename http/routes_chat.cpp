@@ -95,7 +95,7 @@ void add_chat_routes(router& r, const api_context& ctx) {
 }
 
 void run_forwarded_turn(const api_context& ctx, actors::forwarded_turn& f) {
-  auto sink = std::make_shared<actors::remote_sink>(f.reply_to);
+  auto sink = std::make_shared<actors::remote_sink>(f.reply_to, f.turn);
   try {
     caller who;
     if (!f.key_hash.empty()) {

@@ -22,18 +22,20 @@ struct forwarded_turn {
   bool fresh = false;
   bool resends = false;    // a stateless resend matched to `session_id` …
   std::uint64_t continues = 0;  // … which then held this many messages
-  caf::actor reply_to;     // the first node's proxy, which writes to the client
+  caf::actor reply_to;     // the first node's node actor, which writes to the client …
+  std::uint64_t turn = 0;  // … of this turn (its forward_desk number)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forwarded_turn& x) {
   return f(caf::meta::type_name("troupe.forwarded_turn"), x.route, x.body, x.key_hash,
-           x.request_id, x.idempotency_key, x.session_id, x.fresh, x.resends, x.continues, x.reply_to);
+           x.request_id, x.idempotency_key, x.session_id, x.fresh, x.resends, x.continues, x.reply_to, x.turn);
 }
 
 // Owner → first node: one piece of the reply, in order by `seq`.
 struct reply_piece {
   enum kind_t : std::int32_t { whole = 0, empty = 1, chunk = 2, last = 3 };
+  std::uint64_t turn = 0;  // forwarded_turn::turn
   std::uint64_t seq = 0;
   std::int32_t kind = whole;
   std::int32_t status = 200;
@@ -43,7 +45,7 @@ struct reply_piece {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reply_piece& x) {
-  return f(caf::meta::type_name("troupe.reply_piece"), x.seq, x.kind, x.status, x.body,
+  return f(caf::meta::type_name("troupe.reply_piece"), x.turn, x.seq, x.kind, x.status, x.body,
            x.headers);
 }
 

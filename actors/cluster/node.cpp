@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/cluster/forward_proxy.hpp"
+#include "actors/cluster/forward_desk.hpp"
 #include "domain/service/server_options.hpp"
 
 namespace troupe::actors {
@@ -26,6 +26,7 @@ struct node_state {
   std::unordered_map<std::string, std::vector<forwarded_turn>> connecting;
   // Members the last connection to failed, and when it was tried.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> failing;
+  forward_desk desk;  // the turns this node forwarded, until their replies are written
 };
 
 // How often a member we could not connect to is tried again.
@@ -40,15 +41,12 @@ struct hello_due {
 
 using self_ptr = caf::stateful_actor<node_state>*;
 
-void unreachable(const forwarded_turn& t, const std::string& why) {
-  caf::anon_send(t.reply_to, owner_unreachable{why});
+void unreachable(self_ptr self, const forwarded_turn& t, const std::string& why) {
+  self->state.desk.fail(t.turn, owner_lost("the node that owns this session cannot be reached (" +
+                                           why + ")"));
 }
 
-void deliver(self_ptr self, const caf::actor& peer, forwarded_turn t) {
-  auto proxy = t.reply_to;
-  self->send(proxy, owner_is{peer});
-  self->send(peer, std::move(t));
-}
+void deliver(self_ptr self, const caf::actor& peer, forwarded_turn t) { self->send(peer, std::move(t)); }
 
 // `hello`: this node made the link, and tells the other one who it is.
 void connected(self_ptr self, const std::string& owner, caf::actor peer, bool hello) {
@@ -75,7 +73,7 @@ void connect_failed(self_ptr self, const std::string& owner, const std::string& 
   if (!st.failing.count(owner) || !turns.empty())
     spdlog::warn("cluster: cannot connect to node {}: {}", owner, why);
   if (refused) st.failing[owner] = std::chrono::steady_clock::now();
-  for (auto& t : turns) unreachable(t, why);
+  for (auto& t : turns) unreachable(self, t, why);
   if (refused && st.membership) self->send(st.membership, peer_refused{owner, why});
 }
 
@@ -138,16 +136,21 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bo
     // its heartbeat to age); it is back when a link to it stands again.
     st.failing[id] = std::chrono::steady_clock::now() - retry_unreachable / 2;
     if (st.membership) self->send(st.membership, peer_refused{id, "the link to it broke"});
+    st.desk.fail_owner(id, owner_lost("the node running this turn was lost"));
   });
   return {
       [=](install_runner& r) { self->state.run = std::move(r.run); },
       [=](set_membership& m) { self->state.membership = std::move(m.membership); },
       [=](link_atom) {
+        self->state.desk.expire(std::chrono::steady_clock::now(),
+                                domain::gateway_timeout("the node running this turn did not answer in time"));
         link_members(self);
         self->delayed_send(self, std::chrono::milliseconds(500), link_atom::value);
       },
       [=](send_turn& m) {
         auto& st = self->state;
+        m.turn.reply_to = caf::actor_cast<caf::actor>(self);
+        m.turn.turn = st.desk.open(std::move(m.sink), m.owner, m.deadline);
         if (auto it = st.peers.find(m.owner); it != st.peers.end())
           return deliver(self, it->second, std::move(m.turn));
         bool on_its_way = st.connecting.count(m.owner) > 0;
@@ -178,9 +181,16 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bo
       // Another node's turn of a session this node owns.
       [=](forwarded_turn& t) {
         auto& st = self->state;
-        if (!st.run) return unreachable(t, "the node is still starting");
-        st.run(t);
+        if (st.run) return st.run(t);
+        reply_piece p;  // answered like a lost owner: the first node's client retries
+        p.turn = t.turn;
+        p.status = 503;
+        p.body = domain::encode_error(owner_lost("the node that owns this session is still starting"));
+        p.headers = {"Retry-After", "1"};
+        self->send(t.reply_to, std::move(p));
       },
+      // The owner's reply to a turn this node forwarded.
+      [=](reply_piece& p) { self->state.desk.piece(p); },
   };
 }
 
@@ -199,7 +209,7 @@ void publish_node(caf::actor_system& sys, const caf::actor& node, const std::str
                              std::to_string(port) + ": " + sys.render(port_or.error()));
 }
 
-void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::string& owner,
+void forward_turn(const cluster_link& link, const std::string& owner,
                   const chat_turn& turn) {
   auto& o = *turn.origin;
   forwarded_turn f;
@@ -211,8 +221,8 @@ void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::s
   f.session_id = turn.session_id;
   f.resends = turn.resends;
   f.continues = turn.continues.value_or(0);
-  f.reply_to = spawn_forward_proxy(sys, o.sink, link.forward_timeout);
-  caf::anon_send(link.node, send_turn{owner, std::move(f)});
+  caf::anon_send(link.node, send_turn{owner, std::move(f), o.sink,
+                                      std::chrono::steady_clock::now() + link.forward_timeout});
 }
 
 }  // namespace troupe::actors

@@ -38,6 +38,8 @@ struct install_runner {
 struct send_turn {
   std::string owner;
   forwarded_turn turn;
+  sink_ptr sink;  // the client's: the reply goes there
+  std::chrono::steady_clock::time_point deadline;  // then 504
 };
 // Start-up → node: whom to tell that a link broke or a member refused us.
 struct set_membership {
@@ -65,7 +67,7 @@ void publish_node(caf::actor_system& sys, const caf::actor& node, const std::str
 
 // Sends a turn to the node that owns its session (as its origin came in,
 // with the session resolved here); that node's reply goes to the origin's sink.
-void forward_turn(caf::actor_system& sys, const cluster_link& link, const std::string& owner,
+void forward_turn(const cluster_link& link, const std::string& owner,
                   const chat_turn& turn);
 
 }  // namespace troupe::actors

@@ -8,6 +8,7 @@ void remote_sink::put(reply_piece::kind_t kind, int status, std::string body,
   if (finished_) return;
   finished_ = kind != reply_piece::chunk;
   reply_piece p;
+  p.turn = turn_;
   p.seq = seq_++;
   p.kind = kind;
   p.status = status;
@@ -21,7 +22,7 @@ void remote_sink::put(reply_piece::kind_t kind, int status, std::string body,
   add(headers_);
   headers_.clear();
   if (more) add(*more);
-  caf::anon_send(proxy_, std::move(p));
+  caf::anon_send(reply_to_, std::move(p));
 }
 
 void remote_sink::send_with_headers(int status, std::string json_body, const header_list& headers) {

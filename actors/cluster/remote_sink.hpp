@@ -1,6 +1,6 @@
 #pragma once
 // The owner's side of a forwarded turn: a reply_sink whose writes go back to
-// the first node's proxy as numbered reply_piece messages.
+// the first node's node actor as numbered reply_piece messages.
 #include <mutex>
 
 #include "actors/cluster/cluster_messages.hpp"
@@ -10,7 +10,7 @@ namespace troupe::actors {
 
 class remote_sink final : public reply_sink {
  public:
-  explicit remote_sink(caf::actor proxy) : proxy_(std::move(proxy)) {}
+  remote_sink(caf::actor reply_to, std::uint64_t turn) : reply_to_(std::move(reply_to)), turn_(turn) {}
 
   void send(int status, std::string json_body) override { send_with_headers(status, std::move(json_body), {}); }
   void send_with_headers(int status, std::string json_body, const header_list& headers) override;
@@ -28,7 +28,8 @@ class remote_sink final : public reply_sink {
   void put(reply_piece::kind_t kind, int status, std::string body, const header_list* more);
 
   std::mutex mu_;
-  caf::actor proxy_;
+  caf::actor reply_to_;
+  std::uint64_t turn_;
   std::uint64_t seq_ = 0;
   header_list headers_;  // go with the first piece
   bool finished_ = false;
