@@ -65,6 +65,16 @@ void start_chat_turn(const api_context& ctx, const caller& who, std::string_view
     turn.candidates = domain::resend_candidates(
         req->messages, domain::leading_system_count(req->messages));
   }
+  // A turn of a session another node owns goes there from here, without the
+  // scheduler's hop (the owner checks its agent; the scheduler would forward
+  // it just the same, see actors/scheduler stays_here).
+  if (turn.origin && !turn.fresh && turn.candidates.empty()) {
+    auto view = ctx.rt.cluster->view->get();
+    if (auto owner = view->owner_of(turn.session_id); owner != view->self) {
+      turn.reply->hand_off();
+      return actors::forward_turn(*ctx.rt.cluster, owner, turn);
+    }
+  }
   caf::anon_send(ctx.rt.scheduler, std::move(turn));
 }
 
