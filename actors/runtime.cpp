@@ -30,7 +30,7 @@ void start_cluster_node(caf::actor_system& sys, runtime& rt,
   m.http_address = c.http_address;
   m.failure = c.failure;
   // Listening before it joins the table: a member there takes connections.
-  rt.cluster->node = spawn_node(sys, rt.cluster->view, c.tls);
+  rt.cluster->node = spawn_node(sys, *rt.cluster, c.tls);
   publish_node(sys, rt.cluster->node, c.host, c.port, c.tls);
   rt.membership = spawn_membership(sys, std::move(store), m, rt.cluster, rt.agents, rt.keys,
                                    rt.scheduler);

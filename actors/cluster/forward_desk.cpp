@@ -13,6 +13,7 @@ domain::api_error owner_lost(const std::string& why) {
 }
 
 std::uint64_t forward_desk::open(sink_ptr sink, std::string owner, clock::time_point deadline) {
+  std::lock_guard<std::mutex> guard{mu_};
   auto n = next_turn_++;
   turns_.emplace(n, entry{std::move(sink), std::move(owner), deadline, 0, {}, false});
   return n;
@@ -46,6 +47,7 @@ void forward_desk::give_up(entry& e, const domain::api_error& err) {
 }
 
 void forward_desk::piece(reply_piece& p) {
+  std::lock_guard<std::mutex> guard{mu_};
   auto it = turns_.find(p.turn);
   if (it == turns_.end()) return;  // answered already (lost owner, timeout)
   auto& e = it->second;
@@ -65,6 +67,7 @@ void forward_desk::piece(reply_piece& p) {
 }
 
 void forward_desk::fail(std::uint64_t turn, const domain::api_error& err) {
+  std::lock_guard<std::mutex> guard{mu_};
   auto it = turns_.find(turn);
   if (it == turns_.end()) return;
   give_up(it->second, err);
@@ -72,6 +75,7 @@ void forward_desk::fail(std::uint64_t turn, const domain::api_error& err) {
 }
 
 void forward_desk::fail_owner(const std::string& owner, const domain::api_error& err) {
+  std::lock_guard<std::mutex> guard{mu_};
   for (auto it = turns_.begin(); it != turns_.end();) {
     if (it->second.owner != owner) {
       ++it;
@@ -83,6 +87,7 @@ void forward_desk::fail_owner(const std::string& owner, const domain::api_error&
 }
 
 void forward_desk::expire(clock::time_point now, const domain::api_error& err) {
+  std::lock_guard<std::mutex> guard{mu_};
   for (auto it = turns_.begin(); it != turns_.end();) {
     if (it->second.deadline > now) {
       ++it;
@@ -91,6 +96,27 @@ void forward_desk::expire(clock::time_point now, const domain::api_error& err) {
     give_up(it->second, err);
     it = turns_.erase(it);
   }
+}
+
+std::size_t forward_desk::size() const {
+  std::lock_guard<std::mutex> guard{mu_};
+  return turns_.size();
+}
+
+caf::actor peer_directory::find(const std::string& node_id) const {
+  std::lock_guard<std::mutex> guard{mu_};
+  auto it = peers_.find(node_id);
+  return it == peers_.end() ? caf::actor() : it->second;
+}
+
+void peer_directory::set(const std::string& node_id, caf::actor peer) {
+  std::lock_guard<std::mutex> guard{mu_};
+  peers_[node_id] = std::move(peer);
+}
+
+void peer_directory::erase(const std::string& node_id) {
+  std::lock_guard<std::mutex> guard{mu_};
+  peers_.erase(node_id);
 }
 
 }  // namespace troupe::actors

@@ -1,13 +1,16 @@
 #pragma once
 // The first node's side of the turns it forwarded: each turn's client until
-// the owner's reply is written. Kept by the node actor (no actor, timer or
-// monitor per turn: the node already watches its links and ticks). Pieces
+// the owner's reply is written. Shared by the HTTP threads (which open turns
+// and send them to a linked owner themselves) and the node actor (which gets
+// the replies, watches the links and ticks): no actor, timer or monitor per
+// turn, and one thread hand-off less. Thread-safe. Pieces
 // are written in order (they may overtake one another); a turn whose owner
 // is lost answers 503 (retry in 1 s), one past its deadline 504. Before the
 // reply started that is a status; inside a stream, an error event.
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -30,7 +33,7 @@ class forward_desk {
   void fail_owner(const std::string& owner, const domain::api_error& e);
   // Every turn past its deadline at `now`.
   void expire(clock::time_point now, const domain::api_error& e);
-  std::size_t size() const { return turns_.size(); }
+  std::size_t size() const;
 
  private:
   struct entry {
@@ -45,8 +48,22 @@ class forward_desk {
   static bool write(entry& e, reply_piece& p);
   static void give_up(entry& e, const domain::api_error& err);
 
+  mutable std::mutex mu_;
   std::unordered_map<std::uint64_t, entry> turns_;
   std::uint64_t next_turn_ = 1;
+};
+
+// The node actors of the members this node has a link to (node id → actor),
+// as the node actor keeps them, for the HTTP threads. Thread-safe.
+class peer_directory {
+ public:
+  caf::actor find(const std::string& node_id) const;
+  void set(const std::string& node_id, caf::actor peer);
+  void erase(const std::string& node_id);
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, caf::actor> peers_;
 };
 
 // A 503 for a turn whose owner is lost: retried, it runs on the next owner.

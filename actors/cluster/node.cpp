@@ -26,7 +26,8 @@ struct node_state {
   std::unordered_map<std::string, std::vector<forwarded_turn>> connecting;
   // Members the last connection to failed, and when it was tried.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> failing;
-  forward_desk desk;  // the turns this node forwarded, until their replies are written
+  std::shared_ptr<forward_desk> desk;       // shared with the HTTP threads …
+  std::shared_ptr<peer_directory> shared;   // … which see `peers` here
 };
 
 // How often a member we could not connect to is tried again.
@@ -42,7 +43,7 @@ struct hello_due {
 using self_ptr = caf::stateful_actor<node_state>*;
 
 void unreachable(self_ptr self, const forwarded_turn& t, const std::string& why) {
-  self->state.desk.fail(t.turn, owner_lost("the node that owns this session cannot be reached (" +
+  self->state.desk->fail(t.turn, owner_lost("the node that owns this session cannot be reached (" +
                                            why + ")"));
 }
 
@@ -56,6 +57,7 @@ void connected(self_ptr self, const std::string& owner, caf::actor peer, bool he
   if (hello)
     self->send(peer, node_hello{st.view->get()->self, TROUPE_VERSION, caf::actor_cast<caf::actor>(self)});
   st.peers[owner] = peer;
+  st.shared->set(owner, peer);
   st.peer_of[peer.address()] = owner;
   self->monitor(peer);
   spdlog::info("cluster: connected to node {}", owner);
@@ -119,9 +121,12 @@ void connect(self_ptr self, const std::string& owner, const std::string& address
 
 using link_atom = caf::atom_constant<caf::atom("linkpeers")>;
 
-caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bool tls) {
+caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view,
+                   std::shared_ptr<forward_desk> desk, std::shared_ptr<peer_directory> shared, bool tls) {
   auto& st = self->state;
   st.view = std::move(view);
+  st.desk = std::move(desk);
+  st.shared = std::move(shared);
   st.tls = tls;
   self->send(self, link_atom::value);
   self->set_down_handler([=](caf::down_msg& m) {
@@ -131,18 +136,19 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bo
     spdlog::warn("cluster: lost the link to node {}", it->second);
     auto id = it->second;
     st.peers.erase(id);
+    st.shared->erase(id);  // before the desk fails its turns: see forward_turn
     st.peer_of.erase(it);
     // Its sessions move at once (a node killed mid-turn need not wait for
     // its heartbeat to age); it is back when a link to it stands again.
     st.failing[id] = std::chrono::steady_clock::now() - retry_unreachable / 2;
     if (st.membership) self->send(st.membership, peer_refused{id, "the link to it broke"});
-    st.desk.fail_owner(id, owner_lost("the node running this turn was lost"));
+    st.desk->fail_owner(id, owner_lost("the node running this turn was lost"));
   });
   return {
       [=](install_runner& r) { self->state.run = std::move(r.run); },
       [=](set_membership& m) { self->state.membership = std::move(m.membership); },
       [=](link_atom) {
-        self->state.desk.expire(std::chrono::steady_clock::now(),
+        self->state.desk->expire(std::chrono::steady_clock::now(),
                                 domain::gateway_timeout("the node running this turn did not answer in time"));
         link_members(self);
         self->delayed_send(self, std::chrono::milliseconds(500), link_atom::value);
@@ -150,7 +156,7 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bo
       [=](send_turn& m) {
         auto& st = self->state;
         m.turn.reply_to = caf::actor_cast<caf::actor>(self);
-        m.turn.turn = st.desk.open(std::move(m.sink), m.owner, m.deadline);
+        m.turn.turn = st.desk->open(std::move(m.sink), m.owner, m.deadline);
         if (auto it = st.peers.find(m.owner); it != st.peers.end())
           return deliver(self, it->second, std::move(m.turn));
         bool on_its_way = st.connecting.count(m.owner) > 0;
@@ -190,14 +196,14 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view, bo
         self->send(t.reply_to, std::move(p));
       },
       // The owner's reply to a turn this node forwarded.
-      [=](reply_piece& p) { self->state.desk.piece(p); },
+      [=](reply_piece& p) { self->state.desk->piece(p); },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_node(caf::actor_system& sys, std::shared_ptr<domain::cluster_view> view, bool tls) {
-  return sys.spawn(node, std::move(view), tls);
+caf::actor spawn_node(caf::actor_system& sys, const cluster_link& link, bool tls) {
+  return sys.spawn(node, link.view, link.desk, link.peers, tls);
 }
 
 void publish_node(caf::actor_system& sys, const caf::actor& node, const std::string& host,
@@ -221,8 +227,17 @@ void forward_turn(const cluster_link& link, const std::string& owner,
   f.session_id = turn.session_id;
   f.resends = turn.resends;
   f.continues = turn.continues.value_or(0);
-  caf::anon_send(link.node, send_turn{owner, std::move(f), o.sink,
-                                      std::chrono::steady_clock::now() + link.forward_timeout});
+  f.reply_to = link.node;
+  auto deadline = std::chrono::steady_clock::now() + link.forward_timeout;
+  auto peer = link.peers->find(owner);
+  if (!peer)  // the node actor links to it first
+    return caf::anon_send(link.node, send_turn{owner, std::move(f), o.sink, deadline});
+  f.turn = link.desk->open(o.sink, owner, deadline);
+  // The node actor takes a lost peer out of the directory before it fails
+  // the desk's turns of that peer: a turn opened meanwhile is failed here.
+  if (link.peers->find(owner) != peer)
+    return link.desk->fail(f.turn, owner_lost("the link to the node that owns this session broke"));
+  caf::anon_send(peer, std::move(f));
 }
 
 }  // namespace troupe::actors

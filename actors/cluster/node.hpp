@@ -11,6 +11,7 @@
 #include <string>
 
 #include "actors/cluster/cluster_messages.hpp"
+#include "actors/cluster/forward_desk.hpp"
 #include "actors/messages.hpp"
 #include "actors/reply_sink.hpp"
 #include "domain/cluster/cluster_snapshot.hpp"
@@ -26,6 +27,9 @@ struct cluster_link {
       std::make_shared<std::atomic<std::uint64_t>>(0);
   // How long the first node waits for a forwarded turn's reply.
   std::chrono::milliseconds forward_timeout{125000};
+  // The turns this node forwarded, and the members it has a link to.
+  std::shared_ptr<forward_desk> desk = std::make_shared<forward_desk>();
+  std::shared_ptr<peer_directory> peers = std::make_shared<peer_directory>();
 };
 
 // Runs a forwarded turn on this node (on the node actor's thread: it must
@@ -58,7 +62,7 @@ struct peer_reachable {
 
 // Links to every live member as soon as it shows up in the view (so the
 // first forwarded turn does not wait for a connection).
-caf::actor spawn_node(caf::actor_system& sys, std::shared_ptr<domain::cluster_view> view, bool tls);
+caf::actor spawn_node(caf::actor_system& sys, const cluster_link& link, bool tls);
 
 // Publishes the node actor on host:port, reusing the address (a node
 // restarted right after a crash gets its port back). Throws runtime_error.
@@ -66,7 +70,9 @@ void publish_node(caf::actor_system& sys, const caf::actor& node, const std::str
                   std::uint16_t port, bool tls);
 
 // Sends a turn to the node that owns its session (as its origin came in,
-// with the session resolved here); that node's reply goes to the origin's sink.
+// with the session resolved here); that node's reply goes to the origin's
+// sink. From any thread: straight to a linked owner, else through the node
+// actor (which links to it first).
 void forward_turn(const cluster_link& link, const std::string& owner,
                   const chat_turn& turn);
 

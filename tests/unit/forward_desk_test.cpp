@@ -6,6 +6,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <thread>
+#include <vector>
+
 #include "actors/cluster/remote_sink.hpp"
 #include "test_support.hpp"
 
@@ -126,4 +129,37 @@ BOOST_FIXTURE_TEST_CASE(an_unreachable_owner_is_503_and_a_silent_one_504, fixtur
   BOOST_TEST(slow->status() == 504);
   BOOST_TEST(patient->status() == 0);
   BOOST_TEST(desk.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(threads_that_open_answer_and_fail_turns_at_once_answer_each_once) {
+  actors::forward_desk desk;
+  constexpr int threads = 4, per_thread = 500;
+  std::vector<std::vector<std::shared_ptr<testing::recording_sink>>> clients(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        auto c = std::make_shared<testing::recording_sink>();
+        clients[t].push_back(c);
+        // Odd threads' turns go to n3, which is lost meanwhile.
+        auto turn = desk.open(c, t % 2 ? "n3" : "n2", clock::now() + 10s);
+        auto p = piece(turn, 0, actors::reply_piece::whole, "ok");
+        if (t % 2 == 0) desk.piece(p);
+      }
+    });
+  std::thread loser([&] {
+    for (int i = 0; i < 200; ++i) {
+      desk.fail_owner("n3", actors::owner_lost("lost"));
+      desk.expire(clock::now(), domain::gateway_timeout("slow"));  // none is due
+    }
+  });
+  for (auto& w : workers) w.join();
+  loser.join();
+  desk.fail_owner("n3", actors::owner_lost("lost"));
+  BOOST_TEST(desk.size() == 0u);
+  for (int t = 0; t < threads; ++t)
+    for (auto& c : clients[t]) {
+      BOOST_REQUIRE(c->wait(0s));
+      BOOST_TEST(c->status() == (t % 2 ? 503 : 200));
+    }
 }
