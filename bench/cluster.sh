@@ -71,7 +71,9 @@ node_of() {  # URL SESSION: the node that runs the session's turns (X-Troupe-Nod
     '{"model":"demo","messages":[{"role":"user","content":"who owns me?"}],"metadata":{"session_id":"'"$2"'"}}' |
     awk -F': ' 'tolower($1) == "x-troupe-node" {gsub(/\r/, "", $2); print $2}'
 }
-cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+# CPU ticks of the PostgreSQL server's processes (the bench's own server runs as user postgres).
+pg_ticks() { cpu_ticks $(ps -u postgres -o pid=); }
 
 # spread NAME URL…: 3 wrk processes at once (CONNECTIONS split among them),
 # the i-th against the i-th URL; one row: turns/s (sum), p50 (mean of the 3),
@@ -81,7 +83,7 @@ spread() {
   local urls=("$@") i c t0 t1 n=0 wpids=()
   BENCH_MODE=pool BENCH_SESSIONS=$SESSIONS BENCH_SESSION_PREFIX=$PREFIX \
     wrk -t1 -c"$CONNECTIONS" -d2s -s bench/chat.lua "${urls[0]}$CHAT" >/dev/null  # the sessions exist
-  t0=$(cpu_ticks "${CPU_PIDS[@]}")
+  t0=$(cpu_ticks "${CPU_PIDS[@]}") p0=$(pg_ticks)
   for i in 0 1 2; do
     c=$(( CONNECTIONS / 3 + (i < CONNECTIONS % 3 ? 1 : 0) ))
     BENCH_MODE=pool BENCH_SESSIONS=$SESSIONS BENCH_SESSION_PREFIX=$PREFIX \
@@ -89,7 +91,7 @@ spread() {
     wpids+=("$!")
   done
   wait "${wpids[@]}"
-  t1=$(cpu_ticks "${CPU_PIDS[@]}")
+  t1=$(cpu_ticks "${CPU_PIDS[@]}") p1=$(pg_ticks)
   S_RPS=$(cat "$WORK"/wrk{0,1,2}.out | awk '/Requests\/sec/ {s += $2} END {printf "%.0f", s}')
   n=$(cat "$WORK"/wrk{0,1,2}.out | awk '/requests in/ {s += $1} END {print s}')
   local p50 p99 err cpu
@@ -99,7 +101,8 @@ spread() {
     awk '$1 > m {m = $1} END {printf "%.3f", m}')
   err=$(cat "$WORK"/wrk{0,1,2}.out | awk '/Non-2xx|Socket errors/ {printf "%s ", $0}')
   cpu=$(awk -v t=$((t1 - t0)) -v u="$TICK_US" -v n="$n" 'BEGIN {printf "%.1f", n ? t * u / n : 0}')
-  printf "%-40s %8s %8s %8s %8s  %s\n" "$name" "$S_RPS" "$p50" "$p99" "$cpu" "$err"
+  pgcpu=$(awk -v t=$((p1 - p0)) -v u="$TICK_US" -v n="$n" 'BEGIN {printf "%.1f", n ? t * u / n : 0}')
+  printf "%-40s %8s %8s %8s %8s %8s  %s\n" "$name" "$S_RPS" "$p50" "$p99" "$cpu" "$pgcpu" "$err"
 }
 # per_commit URL…: turns per session-store commit so far (group commit), over the nodes.
 per_commit() {
@@ -161,7 +164,7 @@ stop_all
 # on both; the ratio is of the medians.
 echo
 echo "(b) $CONNECTIONS connections (3 wrk processes), $SESSIONS sessions: one node vs three, $ROUNDS rounds each, alternating"
-printf "%-40s %8s %8s %8s %8s\n" scenario "turns/s" "p50" "p99" "µs/turn"
+printf "%-40s %8s %8s %8s %8s %8s\n" scenario "turns/s" "p50" "p99" "µs/turn" "pg µs"
 start_cluster one 1
 start_cluster three 3
 ONE_URL=${NODE_URL[0]} THREE_URLS=("${NODE_URL[@]:1:3}")

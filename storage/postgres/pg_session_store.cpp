@@ -3,6 +3,7 @@
 #include "storage/postgres/pg_cluster_store.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "domain/openai/message_codec.hpp"
 
@@ -84,36 +85,32 @@ std::string fence_failure(const turn_write& t, const pg_result& r) {
 }
 
 // Fails (division by zero, SQLSTATE 22012) unless node $2 holds session $1
-// at epoch $3, that owner row locked: the turn's later statements are then
-// skipped. Sent right after owner_sql, which locks the row first and says
-// who holds the session when this fails; both come before the session row
-// (the lock order of remove()).
+// at epoch $3, that owner row locked until the commit (a claim by another
+// node waits for it, and a turn after that claim reads the new owner); then
+// the rest of the transaction is skipped. Before the session row: the lock
+// order of remove().
 constexpr const char* owner_guard_sql =
     "SELECT 1 / count(*)::int FROM (SELECT 1 FROM session_owners WHERE session_id = $1 AND "
     "node_id = $2 AND epoch = $3 FOR SHARE) o;";
 constexpr const char* not_owned_sqlstate = "22012";
 
-// The session row, locked for this transaction, or made (no messages yet):
-// true when made. A row another connection makes meanwhile fails the
-// statement (unique id), as a SELECT then INSERT would.
-constexpr const char* session_row_sql =
-    "WITH found AS (SELECT seq FROM sessions WHERE id = $1::text FOR UPDATE), "
-    "made AS (INSERT INTO sessions (id, agent_id, user_id, created_at, last_activity, "
-    "message_count, metadata, next_idx) SELECT $1::text, $2::text, $3::text, $4::bigint, "
-    "$5::bigint, 0, $6::text, 0 WHERE NOT EXISTS (SELECT 1 FROM found) RETURNING seq) "
-    "SELECT EXISTS (SELECT 1 FROM made);";
-
-// The session row's counters and the turn's messages (arrays, in order, at
-// the positions next_idx on), in one statement. The row is locked already.
-// A conversation made without an agent takes the one of its first turn.
-constexpr const char* turn_body_sql =
-    "WITH s AS (UPDATE sessions SET last_activity = $2, message_count = message_count + $3, "
-    "conv_hash = $4, next_idx = next_idx + $3, agent_id = CASE agent_id WHEN '' THEN $5 ELSE "
-    "agent_id END WHERE id = $1 RETURNING seq, next_idx - $3 AS first) "
-    "INSERT INTO messages (session_seq, idx, role, content, created_at, body, item_id) "
+// A whole turn in one statement: the session row made or updated (locked
+// until the commit; a conversation made without an agent takes the one of
+// its first turn) and its messages (arrays, in order, at the positions
+// next_idx on). Answers whether it made the session.
+constexpr const char* turn_sql =
+    "WITH s AS (INSERT INTO sessions AS t (id, agent_id, user_id, created_at, last_activity, "
+    "message_count, metadata, next_idx, conv_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8) "
+    "ON CONFLICT (id) DO UPDATE SET last_activity = EXCLUDED.last_activity, "
+    "message_count = t.message_count + EXCLUDED.message_count, conv_hash = EXCLUDED.conv_hash, "
+    "next_idx = t.next_idx + EXCLUDED.message_count, "
+    "agent_id = CASE t.agent_id WHEN '' THEN EXCLUDED.agent_id ELSE t.agent_id END "
+    "RETURNING seq, next_idx - $6 AS first, (xmax = 0) AS created), "
+    "m AS (INSERT INTO messages (session_seq, idx, role, content, created_at, body, item_id) "
     "SELECT s.seq, s.first + m.o - 1, m.role, m.content, m.created_at, m.body, m.item_id "
-    "FROM s, unnest($6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[]) "
-    "WITH ORDINALITY AS m(role, content, created_at, body, item_id, o);";
+    "FROM s, unnest($9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[]) "
+    "WITH ORDINALITY AS m(role, content, created_at, body, item_id, o)) "
+    "SELECT created FROM s;";
 
 // The turn's idempotency key, with its answer (after the session row exists).
 constexpr const char* turn_key_sql =
@@ -122,9 +119,7 @@ constexpr const char* turn_key_sql =
 
 constexpr const char* begin_sql = "BEGIN;";
 constexpr const char* commit_sql = "COMMIT;";
-constexpr const char* savepoint_sql = "SAVEPOINT turn;";
-constexpr const char* release_sql = "RELEASE SAVEPOINT turn;";
-constexpr const char* rollback_sql = "ROLLBACK TO SAVEPOINT turn;";
+constexpr const char* rollback_sql = "ROLLBACK;";
 
 }  // namespace
 
@@ -146,16 +141,10 @@ std::vector<pg_session_store::statement> pg_session_store::plan_turn(const turn_
                                                                     bool fence) const {
   std::vector<statement> out;
   auto& info = t.info;
-  if (fence) {
-    out.push_back({statement::kind::owner, owner_sql, {info.id}});
+  if (fence)
     out.push_back({statement::kind::guard,
                    owner_guard_sql,
                    {info.id, t.owner_node, static_cast<std::int64_t>(t.owner_epoch)}});
-  }
-  out.push_back({statement::kind::row,
-                 session_row_sql,
-                 {info.id, info.agent_id, info.user_id, info.created_at_ms, info.last_activity_ms,
-                  info.metadata_json}});
   std::vector<std::optional<std::string>> roles, contents, created, bodies, items;
   for (std::size_t i = 0; i < t.messages.size(); ++i) {
     auto& m = t.messages[i];
@@ -171,11 +160,12 @@ std::vector<pg_session_store::statement> pg_session_store::plan_turn(const turn_
                         ? std::optional<std::string>(t.item_ids[i])
                         : std::nullopt);
   }
-  out.push_back({statement::kind::body,
-                 turn_body_sql,
-                 {info.id, info.last_activity_ms, t.messages.size(),
-                  static_cast<std::int64_t>(info.conv_hash), info.agent_id, pg_array(roles),
-                  pg_array(contents), pg_array(created), pg_array(bodies), pg_array(items)}});
+  out.push_back({statement::kind::turn,
+                 turn_sql,
+                 {info.id, info.agent_id, info.user_id, info.created_at_ms, info.last_activity_ms,
+                  t.messages.size(), info.metadata_json, static_cast<std::int64_t>(info.conv_hash),
+                  pg_array(roles), pg_array(contents), pg_array(created), pg_array(bodies),
+                  pg_array(items)}});
   if (t.response) out.push_back(response_statement(*t.response));
   if (t.key)
     out.push_back({statement::kind::key,
@@ -189,7 +179,7 @@ bool pg_session_store::write_turn(const turn_write& t) {
   bool created = false;
   for (auto& s : plan_turn(t, false)) {
     auto r = db_.query(s.sql, s.params);
-    if (s.what == statement::kind::row) created = r.text(0, 0) == "t";
+    if (s.what == statement::kind::turn) created = r.text(0, 0) == "t";
   }
   return created;
 }
@@ -209,82 +199,75 @@ std::vector<std::string> pg_session_store::append_turns(const std::vector<turn_w
   std::size_t created = 0;
   {
     pg_pipeline p{db_,
-                  {begin_sql, commit_sql, savepoint_sql, release_sql, rollback_sql, owner_sql,
-                   owner_guard_sql, session_row_sql, turn_body_sql, turn_key_sql,
-                   response_statement({}).sql /* its SQL, whatever the response */}};
-    // One segment: BEGIN, per turn SAVEPOINT, its statements, RELEASE; then
-    // COMMIT alone. A failing turn makes the server skip the rest (and abort the
-    // transaction): the next segment rolls that turn back to its savepoint
-    // (so nothing of it is stored) and sends the turns after it again.
+                  {begin_sql, commit_sql, rollback_sql, owner_sql, owner_guard_sql, turn_sql,
+                   turn_key_sql, response_statement({}).sql /* its SQL, whatever the response */}};
+    // One transaction, every turn's statements in one segment, then COMMIT
+    // alone. No savepoint per turn (one cost PostgreSQL about as much as the
+    // turn's own statements): a turn that fails makes the server skip the
+    // rest and abort the transaction, so the next segment rolls it back and
+    // sends the batch again without that turn (a fenced turn's session owner
+    // is read meanwhile, for its error). Failures are rare: a retry costs a
+    // round trip, as the savepoint's did.
+    std::vector<bool> dropped(turns.size());
+    for (std::size_t i = 0; i < turns.size(); ++i) dropped[i] = !plans[i];
+    constexpr std::size_t none = SIZE_MAX;
+    std::size_t fenced = none;  // the last turn fenced: who holds its session?
     p.begin();
-    bool after_failure = false;
-    for (std::size_t from = 0;;) {
-      if (after_failure) {
+    for (bool again = false;; again = true) {
+      if (again) {
         p.send(rollback_sql);
-        p.send(release_sql);
+        if (fenced != none) p.send(owner_sql, {turns[fenced].info.id});
+        p.send(begin_sql);
       }
-      for (std::size_t i = from; i < turns.size(); ++i) {
-        if (!plans[i]) continue;
-        p.send(savepoint_sql);
-        for (auto& s : *plans[i]) p.send(s.sql, s.params);
-        p.send(release_sql);
-      }
+      for (std::size_t i = 0; i < turns.size(); ++i)
+        if (!dropped[i])
+          for (auto& s : *plans[i]) p.send(s.sql, s.params);
       p.sync();
-      if (from == 0) pg_pipeline::expect(p.next(), "BEGIN");
-      if (after_failure) {
-        // A lost connection or another failure here fails the whole batch.
-        pg_pipeline::expect(p.next(), "ROLLBACK TO SAVEPOINT");
-        pg_pipeline::expect(p.next(), "RELEASE SAVEPOINT");
+      if (again) {
+        pg_pipeline::expect(p.next(), "ROLLBACK");
+        if (fenced != none) {
+          auto a = p.next();
+          pg_pipeline::expect(a, "the owner row");
+          if (auto why = fence_failure(turns[fenced], *a.result); !why.empty()) out[fenced] = why;
+          fenced = none;
+        }
       }
-      std::optional<std::size_t> failed;
-      for (std::size_t i = from; i < turns.size() && !failed; ++i) {
-        if (!plans[i]) continue;
-        pg_pipeline::expect(p.next(), "SAVEPOINT");
-        std::string fence;  // why not, when the owner row says so
-        bool is_new = false;
+      pg_pipeline::expect(p.next(), "BEGIN");
+      std::size_t failed = none;
+      std::size_t made = 0;
+      for (std::size_t i = 0; i < turns.size() && failed == none; ++i) {
+        if (dropped[i]) continue;
         for (auto& s : *plans[i]) {
           auto a = p.next();
           if (a.status == pg_pipeline::answer::skipped)
             throw storage_error("postgres: pipeline out of step (a turn's statement skipped)");
           if (a.status == pg_pipeline::answer::failed) {
-            bool fenced = s.what == statement::kind::guard && a.sqlstate == not_owned_sqlstate;
-            // (The owner row, locked, says who holds the session: never empty then.)
-            out[i] = !fenced           ? a.error
-                     : !fence.empty() ? fence
-                                      : std::string(fenced_prefix) + "session " + turns[i].info.id +
-                                            " is not held by this node at this epoch now";
+            bool is_fence = s.what == statement::kind::guard && a.sqlstate == not_owned_sqlstate;
+            out[i] = is_fence ? std::string(fenced_prefix) + "session " + turns[i].info.id +
+                                    " is not held by this node at this epoch now"
+                              : a.error;
+            if (is_fence) fenced = i;
             failed = i;
             break;
           }
-          if (s.what == statement::kind::owner) fence = fence_failure(turns[i], *a.result);
-          if (s.what == statement::kind::row) is_new = a.result->text(0, 0) == "t";
+          if (s.what == statement::kind::turn) made += a.result->text(0, 0) == "t";
         }
-        if (failed) break;
-        auto released = p.next();
-        if (released.status == pg_pipeline::answer::skipped)
-          throw storage_error("postgres: pipeline out of step (a RELEASE skipped)");
-        if (released.status == pg_pipeline::answer::failed) {
-          out[i] = released.error;
-          failed = i;
-          break;
-        }
-        created += is_new;
       }
-      if (!failed) {
-        p.finish_segment();
-        // COMMIT only once every answer is in, in a round trip of its own: a
-        // node that dies in the middle of a batch leaves nothing of it (the
-        // server rolls back), as when each statement waited for its answer.
-        p.send(commit_sql);
-        p.sync();
-        // throws on a failed commit: nothing of the batch is acknowledged
-        pg_pipeline::expect(p.next(), "COMMIT");
-        p.finish_segment();
-        break;
+      p.finish_segment();  // after a failure, the rest was skipped
+      if (failed != none) {
+        dropped[failed] = true;
+        continue;
       }
-      p.finish_segment();  // the rest was skipped
-      from = *failed + 1;
-      after_failure = true;
+      // COMMIT only once every answer is in, in a round trip of its own: a
+      // node that dies in the middle of a batch leaves nothing of it (the
+      // server rolls back), as when each statement waited for its answer.
+      p.send(commit_sql);
+      p.sync();
+      // throws on a failed commit: nothing of the batch is acknowledged
+      pg_pipeline::expect(p.next(), "COMMIT");
+      p.finish_segment();
+      created = made;
+      break;
     }
   }
   ++commits_;

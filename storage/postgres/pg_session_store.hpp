@@ -53,15 +53,16 @@ class pg_session_store final : public session_store {
  private:
   // One statement of a turn, its parameters bound.
   struct statement {
-    enum class kind { owner, guard, row, body, response, key };
+    enum class kind { guard, turn, response, key };
     kind what;
     const char* sql;
     std::vector<pg_param> params;
   };
-  // A turn's statements: with `fence`, the owner row is read (and locked)
-  // first, then a guard fails unless t's node still owns the session at its
-  // epoch, before the session row is touched. Throws storage_error for a value PostgreSQL cannot
-  // store, before anything is sent.
+  // A turn's statements: with `fence`, first a guard that fails unless t's
+  // node still owns the session at its epoch (that row locked), before the
+  // session row is touched; then the turn (session row and messages) in one
+  // statement, its response, its idempotency key. Throws storage_error for a
+  // value PostgreSQL cannot store, before anything is sent.
   std::vector<statement> plan_turn(const turn_write& t, bool fence) const;
   static statement response_statement(const domain::response_record& r);
   // Writes one turn inside the caller's transaction, one statement after the
