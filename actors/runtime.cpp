@@ -30,6 +30,7 @@ void start_cluster_node(caf::actor_system& sys, runtime& rt,
   m.http_address = c.http_address;
   m.failure = c.failure;
   // Listening before it joins the table: a member there takes connections.
+  rt.cluster->replies = spawn_reply_desk(sys, rt.cluster->desk);
   rt.cluster->node = spawn_node(sys, *rt.cluster, c.tls);
   publish_node(sys, rt.cluster->node, c.host, c.port, c.tls);
   rt.membership = spawn_membership(sys, std::move(store), m, rt.cluster, rt.agents, rt.keys,
@@ -93,6 +94,7 @@ void stop_runtime(caf::actor_system&, const runtime& rt) {
   if (rt.session_reader) caf::anon_send_exit(rt.session_reader, caf::exit_reason::user_shutdown);
   if (rt.cluster) {
     caf::anon_send_exit(rt.cluster->node, caf::exit_reason::user_shutdown);
+    stop_reply_desk(rt.cluster->replies);
     caf::anon_send_exit(rt.membership, caf::exit_reason::user_shutdown);
   }
   stop_toolsets(*rt.toolsets);

@@ -1,5 +1,6 @@
 #include "actors/cluster/node.hpp"
 
+#include <caf/actor_companion.hpp>
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
 #include <spdlog/spdlog.h>
@@ -155,7 +156,6 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view,
       },
       [=](send_turn& m) {
         auto& st = self->state;
-        m.turn.reply_to = caf::actor_cast<caf::actor>(self);
         m.turn.turn = st.desk->open(std::move(m.sink), m.owner, m.deadline);
         if (auto it = st.peers.find(m.owner); it != st.peers.end())
           return deliver(self, it->second, std::move(m.turn));
@@ -195,12 +195,26 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view,
         p.headers = {"Retry-After", "1"};
         self->send(t.reply_to, std::move(p));
       },
-      // The owner's reply to a turn this node forwarded.
-      [=](reply_piece& p) { self->state.desk->piece(p); },
   };
 }
 
 }  // namespace
+
+caf::actor spawn_reply_desk(caf::actor_system& sys, std::shared_ptr<forward_desk> desk) {
+  auto replies = sys.spawn<caf::actor_companion>();
+  caf::actor_cast<caf::actor_companion*>(replies)->on_enqueue([desk](caf::mailbox_element_ptr m) {
+    auto& content = m->content();
+    if (content.match_elements<reply_piece>()) desk->piece(content.get_mutable_as<reply_piece>(0));
+  });
+  return replies;
+}
+
+// A companion never runs on a scheduler thread (the system does not wait for
+// it): without its handler it drops what still comes, and it goes with the
+// last handle.
+void stop_reply_desk(const caf::actor& replies) {
+  if (replies) caf::actor_cast<caf::actor_companion*>(replies)->on_enqueue({});
+}
 
 caf::actor spawn_node(caf::actor_system& sys, const cluster_link& link, bool tls) {
   return sys.spawn(node, link.view, link.desk, link.peers, tls);
@@ -227,7 +241,7 @@ void forward_turn(const cluster_link& link, const std::string& owner,
   f.session_id = turn.session_id;
   f.resends = turn.resends;
   f.continues = turn.continues.value_or(0);
-  f.reply_to = link.node;
+  f.reply_to = link.replies;
   auto deadline = std::chrono::steady_clock::now() + link.forward_timeout;
   auto peer = link.peers->find(owner);
   if (!peer)  // the node actor links to it first

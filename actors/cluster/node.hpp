@@ -30,7 +30,16 @@ struct cluster_link {
   // The turns this node forwarded, and the members it has a link to.
   std::shared_ptr<forward_desk> desk = std::make_shared<forward_desk>();
   std::shared_ptr<peer_directory> peers = std::make_shared<peer_directory>();
+  // Where owners send the reply pieces: a companion actor that hands each to
+  // the desk in the thread that delivers it (the middleman's), not through a
+  // mailbox and a scheduler thread of its own.
+  caf::actor replies;
 };
+
+// The `replies` companion of a link (start_cluster_node makes it); stopped
+// with stop_reply_desk.
+caf::actor spawn_reply_desk(caf::actor_system& sys, std::shared_ptr<forward_desk> desk);
+void stop_reply_desk(const caf::actor& replies);
 
 // Runs a forwarded turn on this node (on the node actor's thread: it must
 // only parse and hand the turn on). Installed by the HTTP layer.
