@@ -82,7 +82,7 @@ runtime start_runtime(caf::actor_system& sys, storage::backends backends,
   return rt;
 }
 
-void stop_runtime(caf::actor_system&, const runtime& rt) {
+void stop_runtime(caf::actor_system& sys, const runtime& rt) {
   // Live sessions and agents are spawned by the scheduler, not linked to it:
   // the system's shutdown in main waits for them; here the roots go.
   caf::anon_send_exit(rt.scheduler, caf::exit_reason::user_shutdown);
@@ -94,7 +94,7 @@ void stop_runtime(caf::actor_system&, const runtime& rt) {
   if (rt.session_reader) caf::anon_send_exit(rt.session_reader, caf::exit_reason::user_shutdown);
   if (rt.cluster) {
     caf::anon_send_exit(rt.cluster->node, caf::exit_reason::user_shutdown);
-    stop_reply_desk(rt.cluster->replies);
+    stop_reply_desk(sys, rt.cluster->replies);
     caf::anon_send_exit(rt.membership, caf::exit_reason::user_shutdown);
   }
   stop_toolsets(*rt.toolsets);

@@ -12,7 +12,7 @@ namespace {
 constexpr const char* exposed =
     "X-Request-Id, Retry-After, retry-after-ms, x-ratelimit-limit-requests, "
     "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, "
-    "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, X-Troupe-Node";
+    "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, X-Troupe-Node, Idempotent-Replayed";
 constexpr const char* default_headers =
     "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Runtime-Token";
 

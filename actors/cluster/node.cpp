@@ -53,6 +53,15 @@ void deliver(self_ptr self, const caf::actor& peer, forwarded_turn t) { self->se
 // `hello`: this node made the link, and tells the other one who it is.
 void connected(self_ptr self, const std::string& owner, caf::actor peer, bool hello) {
   auto& st = self->state;
+  if (auto old = st.peers.find(owner); old != st.peers.end() && old->second != peer) {
+    // A new process under this id (it was restarted): what went to the old
+    // one is lost, and the old link's end, whenever it comes, means nothing.
+    // Out of the directory first: see forward_turn.
+    st.peer_of.erase(old->second.address());
+    self->demonitor(old->second);
+    st.shared->erase(owner);
+    st.desk->fail_owner(owner, owner_lost("the node running this turn was restarted"));
+  }
   auto turns = std::move(st.connecting[owner]);
   st.connecting.erase(owner);
   if (hello)
@@ -209,11 +218,14 @@ caf::actor spawn_reply_desk(caf::actor_system& sys, std::shared_ptr<forward_desk
   return replies;
 }
 
-// A companion never runs on a scheduler thread (the system does not wait for
-// it): without its handler it drops what still comes, and it goes with the
-// last handle.
-void stop_reply_desk(const caf::actor& replies) {
-  if (replies) caf::actor_cast<caf::actor_companion*>(replies)->on_enqueue({});
+// As CAF's own actor_widget ends its companion: without the handler it drops
+// what still comes, and cleanup() ends it (the system waits for it otherwise).
+void stop_reply_desk(caf::actor_system& sys, const caf::actor& replies) {
+  if (!replies) return;
+  auto* companion = caf::actor_cast<caf::actor_companion*>(replies);
+  companion->on_enqueue({});
+  caf::scoped_execution_unit context{&sys};
+  companion->cleanup(caf::exit_reason::user_shutdown, &context);
 }
 
 caf::actor spawn_node(caf::actor_system& sys, const cluster_link& link, bool tls) {

@@ -39,7 +39,7 @@ struct cluster_link {
 // The `replies` companion of a link (start_cluster_node makes it); stopped
 // with stop_reply_desk.
 caf::actor spawn_reply_desk(caf::actor_system& sys, std::shared_ptr<forward_desk> desk);
-void stop_reply_desk(const caf::actor& replies);
+void stop_reply_desk(caf::actor_system& sys, const caf::actor& replies);
 
 // Runs a forwarded turn on this node (on the node actor's thread: it must
 // only parse and hand the turn on). Installed by the HTTP layer.

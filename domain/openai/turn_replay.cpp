@@ -35,8 +35,27 @@ std::optional<replay> decode_replay(std::string_view stored) {
   if (!doc.Parse(stored.data(), stored.size()).HasParseError() && doc.IsObject()) {
     auto meta = doc.FindMember("metadata");
     if (meta != doc.MemberEnd() && meta->value.IsObject()) {
-      auto p = meta->value.FindMember("provider");
-      if (p != meta->value.MemberEnd() && p->value.IsString()) out.provider = p->value.GetString();
+      auto& m = meta->value;
+      auto p = m.FindMember("provider");
+      if (p != m.MemberEnd() && p->value.IsString()) out.provider = p->value.GetString();
+      // The agent's own tool calls (metadata.tool_calls), as encode_completion wrote them.
+      auto calls = m.FindMember("tool_calls");
+      if (calls != m.MemberEnd() && calls->value.IsArray())
+        for (auto& c : calls->value.GetArray()) {
+          if (!c.IsObject()) continue;
+          server_tool_call call;
+          auto text = [&](const char* name, std::string& into) {
+            auto f = c.FindMember(name);
+            if (f != c.MemberEnd() && f->value.IsString()) into = f->value.GetString();
+          };
+          text("call_id", call.call_id);
+          text("name", call.name);
+          text("arguments", call.arguments);
+          text("status", call.status);
+          auto ms = c.FindMember("duration_ms");
+          if (ms != c.MemberEnd() && ms->value.IsInt64()) call.duration_ms = ms->value.GetInt64();
+          out.result.server_calls.push_back(std::move(call));
+        }
     }
   }
   return out;

@@ -26,6 +26,7 @@ BOOST_AUTO_TEST_CASE(an_answer_with_text_tool_calls_and_usage_comes_back_whole) 
       "logprobs":null,"finish_reason":"tool_calls"},
      {"index":1,"message":{"role":"assistant","content":"Other"},"logprobs":{"content":[]},"finish_reason":"stop"}],
     "usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}})");
+  r.server_calls.push_back({"call_9", "calculator", R"({"expr":"1+1"})", "done", 12});
   auto stored = domain::encode_replay(r, "openai-main");
   auto back = domain::decode_replay(stored);
   BOOST_REQUIRE(back.has_value());
@@ -44,6 +45,12 @@ BOOST_AUTO_TEST_CASE(an_answer_with_text_tool_calls_and_usage_comes_back_whole) 
   BOOST_TEST(out.tokens.completion_tokens == 3);
   BOOST_TEST(out.system_fingerprint == "fp_1");
   BOOST_TEST(out.service_tier == "default");
+  BOOST_REQUIRE(out.server_calls.size() == 1u);  // the agent's own tool run
+  BOOST_TEST(out.server_calls[0].call_id == "call_9");
+  BOOST_TEST(out.server_calls[0].name == "calculator");
+  BOOST_TEST(out.server_calls[0].arguments == R"({"expr":"1+1"})");
+  BOOST_TEST(out.server_calls[0].status == "done");
+  BOOST_TEST(out.server_calls[0].duration_ms == 12);
 }
 
 BOOST_AUTO_TEST_CASE(what_is_not_a_stored_answer_reads_as_none) {
