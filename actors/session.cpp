@@ -89,6 +89,11 @@ std::optional<domain::api_error> refuse(const session_state& st,
   return std::nullopt;
 }
 
+// Where the session reads: the session reader (SQLite's second connection), else the repository.
+session_loader_actor loader_of(const session_state& st) {
+  return st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
+}
+
 // A chat turn sent with an Idempotency-Key, stored: a retry of it (after a
 // lost answer: a timeout, or a node that died after its commit) is answered
 // from storage. Responses turns are not (their response id is their key).
@@ -232,7 +237,7 @@ void run_unless_stored(self_ptr self) {
   auto& st = self->state;
   auto& req = *st.current->turn.turn.request;
   if (!keyed(req) || !st.info) return run(self);  // nothing stored yet: no key either
-  auto loader = st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
+  auto loader = loader_of(st);
   self->request(loader, caf::infinite, find_turn_key{st.id, req.idempotency_key})
       .then(
           [=](turn_key_found& found) {
@@ -343,7 +348,7 @@ void fail_all(self_ptr self, const domain::api_error& err) {
 // the load sees every write before it.
 void wake(self_ptr self, bool fresh) {
   auto& st = self->state;
-  auto loader = st.opts.loader ? st.opts.loader : session_loader_actor{st.repo};
+  auto loader = loader_of(st);
   auto failed = [=](caf::error& e) {
     // Nothing to run turns on: fail what waits and let the next request
     // start a fresh actor that tries again.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/cluster/forward_desk.hpp"
+#include "actors/cluster/remote_sink.hpp"
 #include "domain/service/server_options.hpp"
 
 namespace troupe::actors {
@@ -197,12 +198,9 @@ caf::behavior node(self_ptr self, std::shared_ptr<domain::cluster_view> view,
       [=](forwarded_turn& t) {
         auto& st = self->state;
         if (st.run) return st.run(t);
-        reply_piece p;  // answered like a lost owner: the first node's client retries
-        p.turn = t.turn;
-        p.status = 503;
-        p.body = domain::encode_error(owner_lost("the node that owns this session is still starting"));
-        p.headers = {"Retry-After", "1"};
-        self->send(t.reply_to, std::move(p));
+        // Answered like a lost owner: the first node's client retries.
+        remote_sink sink{t.reply_to, t.turn};
+        send_error(sink, owner_lost("the node that owns this session is still starting"));
       },
   };
 }

@@ -26,6 +26,21 @@ std::string trimmed(const char* msg) {
   return s;
 }
 
+// A statement's parameters as libpq takes them (text values, their lengths).
+struct param_arrays {
+  explicit param_arrays(const std::vector<pg_param>& params) {
+    values.reserve(params.size());
+    lengths.reserve(params.size());
+    for (auto& p : params) {
+      values.push_back(p.c_str());
+      lengths.push_back(p.length());
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+};
+
 }  // namespace
 
 std::int64_t pg_result::integer(int row, int col) const {
@@ -106,17 +121,10 @@ const std::string& pg_db::prepared(const char* sql) {
 
 pg_result pg_db::query(const char* sql, const std::vector<pg_param>& params) {
   const std::string& name = prepared(sql);
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  values.reserve(params.size());
-  lengths.reserve(params.size());
-  for (auto& p : params) {
-    values.push_back(p.c_str());
-    lengths.push_back(p.length());
-  }
+  param_arrays a{params};
   ++round_trips_;
-  pg_result r{PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
-                             values.data(), lengths.data(), nullptr, 0)};
+  pg_result r{PQexecPrepared(conn_, name.c_str(), a.count(), a.values.data(), a.lengths.data(),
+                             nullptr, 0)};
   auto st = PQresultStatus(r.raw());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(trimmed(PQerrorMessage(conn_)));
   return r;
@@ -190,16 +198,9 @@ void pg_pipeline::send(const char* sql, const std::vector<pg_param>& params) {
   auto it = db_.prepared_.find(sql);
   if (it == db_.prepared_.end())
     throw storage_error(std::string("postgres: statement not prepared for the pipeline: ") + sql);
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  values.reserve(params.size());
-  lengths.reserve(params.size());
-  for (auto& p : params) {
-    values.push_back(p.c_str());
-    lengths.push_back(p.length());
-  }
-  if (PQsendQueryPrepared(db_.conn_, it->second.c_str(), static_cast<int>(params.size()),
-                          values.data(), lengths.data(), nullptr, 0) != 1)
+  param_arrays a{params};
+  if (PQsendQueryPrepared(db_.conn_, it->second.c_str(), a.count(), a.values.data(),
+                          a.lengths.data(), nullptr, 0) != 1)
     db_.drop(trimmed(PQerrorMessage(db_.conn_)));
   queue_.push_back(false);
 }
