@@ -1,10 +1,10 @@
 #pragma once
 // The first node's side of the turns it forwarded: each turn's client until
 // the owner's reply is written. Shared by the HTTP threads (which open turns
-// and send them to a linked owner themselves) and the node actor (which gets
-// the replies, watches the links and ticks): no actor, timer or monitor per
-// turn, and one thread hand-off less. Thread-safe. Pieces
-// are written in order (they may overtake one another); a turn whose owner
+// and send them to a linked owner themselves), the reply companion (which
+// hands it the pieces in the middleman's thread) and the node actor (which
+// watches the links and ticks): no actor, timer or monitor per turn.
+// Thread-safe. Pieces are written in order (they may overtake one another); a turn whose owner
 // is lost answers 503 (retry in 1 s), one past its deadline 504. Before the
 // reply started that is a status; inside a stream, an error event.
 #include <chrono>

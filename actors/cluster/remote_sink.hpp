@@ -1,6 +1,6 @@
 #pragma once
 // The owner's side of a forwarded turn: a reply_sink whose writes go back to
-// the first node's node actor as numbered reply_piece messages.
+// the first node's reply companion as numbered reply_piece messages.
 #include <mutex>
 
 #include "actors/cluster/cluster_messages.hpp"
