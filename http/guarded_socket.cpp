@@ -286,15 +286,14 @@ guarded_socket& guarded_socket::operator=(guarded_socket&& other) noexcept {
 
 guarded_socket::~guarded_socket() { detach(); }
 
-void guarded_socket::start_read(asio::mutable_buffer buf, reader r, strand_poster post, waiter wait) {
-  if (!link_) {
-    auto id = next_id++;
-    link_ = std::make_shared<intake_link>(id, this, std::move(post), std::move(wait));
-    std::lock_guard<std::mutex> g{registry_mu};
-    registry()[id] = link_;
-  }
-  link_->read(buf, std::move(r));
+void guarded_socket::make_link(strand_poster post, waiter wait) {
+  auto id = next_id++;
+  link_ = std::make_shared<intake_link>(id, this, std::move(post), std::move(wait));
+  std::lock_guard<std::mutex> g{registry_mu};
+  registry()[id] = link_;
 }
+
+void guarded_socket::start_read(asio::mutable_buffer buf, reader r) { link_->read(buf, std::move(r)); }
 
 void guarded_socket::detach() {
   if (!link_) return;

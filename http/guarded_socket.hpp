@@ -46,17 +46,21 @@ class guarded_socket : public restinio::asio_ns::ip::tcp::socket {
 
   template <class MutableBuffer, class Handler>
   void async_read_some(const MutableBuffer& buffer, Handler&& handler) {
-    auto strand = restinio::asio_ns::get_associated_executor(handler, get_executor());
+    // The strand is the connection's for its whole life: the link takes it
+    // once, so a read costs no strand copies.
+    if (!link_) {
+      auto strand = restinio::asio_ns::get_associated_executor(handler, get_executor());
+      make_link([strand](std::function<void()> f) { restinio::asio_ns::post(strand, std::move(f)); },
+                [strand](base& s, restinio::asio_ns::cancellation_slot slot,
+                         std::function<void(const error_code&)> f) {
+                  s.async_wait(base::wait_read,
+                               restinio::asio_ns::bind_cancellation_slot(
+                                   slot, restinio::asio_ns::bind_executor(strand, std::move(f))));
+                });
+    }
     start_read(restinio::asio_ns::buffer(buffer),
                [h = std::forward<Handler>(handler)](const error_code& ec, std::size_t n) mutable {
                  h(ec, n);
-               },
-               [strand](std::function<void()> f) { restinio::asio_ns::post(strand, std::move(f)); },
-               [strand](base& s, restinio::asio_ns::cancellation_slot slot,
-                        std::function<void(const error_code&)> f) {
-                 s.async_wait(base::wait_read,
-                              restinio::asio_ns::bind_cancellation_slot(
-                                  slot, restinio::asio_ns::bind_executor(strand, std::move(f))));
                });
   }
 
@@ -72,7 +76,8 @@ class guarded_socket : public restinio::asio_ns::ip::tcp::socket {
   using waiter = std::function<void(base&, restinio::asio_ns::cancellation_slot,
                                     std::function<void(const error_code&)>)>;
 
-  void start_read(restinio::asio_ns::mutable_buffer buf, reader r, strand_poster post, waiter wait);
+  void make_link(strand_poster post, waiter wait);
+  void start_read(restinio::asio_ns::mutable_buffer buf, reader r);
   // Detaches the link from this socket (closing or gone).
   void detach();
 
