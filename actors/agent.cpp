@@ -15,9 +15,6 @@ struct agent_state {
   domain::chat_settings settings;  // parsed once per configuration
   std::shared_ptr<const provider_directory> providers;
   std::shared_ptr<const toolset_directory> toolsets;  // null: none configured
-  // Turns waiting for their provider, so that they are answered if this actor stops.
-  std::unordered_map<std::uint64_t, caf::typed_response_promise<llm_result>> pending;
-  std::uint64_t next_call = 0;
 
   void set(std::shared_ptr<const domain::agent_config> c) {
     config = std::move(c);
@@ -39,19 +36,6 @@ domain::sampling_params effective_params(const domain::sampling_params& requeste
   return out;
 }
 
-template <class T>
-void answer(self_ptr self, std::uint64_t id, T&& x) {
-  auto it = self->state.pending.find(id);
-  if (it == self->state.pending.end()) return;
-  it->second.deliver(std::forward<T>(x));
-  self->state.pending.erase(it);
-}
-
-void fail_pending(self_ptr self, const caf::error& why) {
-  for (auto& [id, rp] : self->state.pending) rp.deliver(why);
-  self->state.pending.clear();
-}
-
 // Who answers the turn: the provider, or a tool loop over it when the agent
 // has toolsets.
 provider_actor answerer(self_ptr self, const provider_actor& provider) {
@@ -70,15 +54,9 @@ provider_actor answerer(self_ptr self, const provider_actor& provider) {
 agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::agent_config> config,
                                  std::shared_ptr<const provider_directory> providers,
                                  std::shared_ptr<const toolset_directory> toolsets) {
-  self->set_exit_handler([=](caf::exit_msg& m) {
-    fail_pending(self, m.reason);
-    self->quit(m.reason);
-  });
-  self->set_exception_handler([=](caf::scheduled_actor* a, std::exception_ptr& e) {
-    auto reason = log_and_stop(a, e);
-    fail_pending(self, reason);  // a CAF error: the session knows the agent is gone
-    return reason;
-  });
+  // Turns it delegated are the provider's now; a turn still in its mailbox
+  // when it stops bounces to its session as a CAF error.
+  self->set_exception_handler(log_and_stop);
   self->state.set(std::move(config));
   self->state.providers = std::move(providers);
   self->state.toolsets = std::move(toolsets);
@@ -112,27 +90,11 @@ agent_actor::behavior_type agent(self_ptr self, std::shared_ptr<const domain::ag
                                                  in.request->messages, in.instructions_end);
         call.params = effective_params(in.request->params, cfg, provider->config);
         call.reply = in.reply;
-        auto prefix = st.settings.response_prefix;
+        auto& prefix = st.settings.response_prefix;
         if (!prefix.empty()) in.reply->set_content_prefix(prefix);
-        auto rp = self->make_response_promise<llm_result>();
-        auto id = st.next_call++;
-        st.pending.emplace(id, rp);
-        self->request(answerer(self, provider->actor), caf::infinite, std::move(call))
-            .then(
-                [=](llm_result& r) {
-                  // The prefix leads the reply's text (a reply of only tool
-                  // calls has none, and gets none).
-                  auto& m = r.first().message;
-                  if (!prefix.empty() && m.kind == domain::content_kind::text &&
-                      !m.content.empty()) {
-                    m.content.insert(0, prefix);
-                    m.words = -1;  // counted anew when needed
-                    r.tokens.completion_tokens += domain::count_words(prefix);
-                  }
-                  answer(self, id, std::move(r));
-                },
-                [=](caf::error& e) { answer(self, id, std::move(e)); });
-        return rp;
+        // The provider answers the session itself: one message fewer per
+        // turn. The session puts the prefix in front of the result.
+        return self->delegate(answerer(self, provider->actor), std::move(call));
       },
       [=](const agent_changed& m) { self->state.set(m.config); },
   };

@@ -220,6 +220,8 @@ void run(self_ptr self) {
             if (self->state.current_id != id) return;  // it timed out meanwhile
             self->state.opts.deadlines->stop(id);
             self->state.current_id = 0;  // storing is not subject to the turn timeout
+            // The provider answered us directly (the agent delegated the call).
+            self->state.current->turn.turn.reply->apply_content_prefix(r);
             store(self, std::move(r), new_begin);
           },
           [=](caf::error& e) {

@@ -41,7 +41,21 @@ void turn_reply::set_session(const std::string& id) {
 
 void turn_reply::set_content_prefix(std::string prefix) {
   std::lock_guard<std::mutex> guard{mu_};
+  whole_prefix_ = prefix;
   prefix_ = std::move(prefix);
+}
+
+void turn_reply::apply_content_prefix(llm_result& r) const {
+  std::string prefix;
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    prefix = whole_prefix_;
+  }
+  auto& m = r.first().message;
+  if (prefix.empty() || m.kind != domain::content_kind::text || m.content.empty()) return;
+  m.content.insert(0, prefix);
+  m.words = -1;  // counted anew when needed
+  r.tokens.completion_tokens += domain::count_words(prefix);
 }
 
 void turn_reply::mark_started() {

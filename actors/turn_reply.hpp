@@ -56,6 +56,9 @@ class turn_reply {
   void set_session(const std::string& id);
   // Text that goes in front of choice 0's content, once it has content.
   void set_content_prefix(std::string prefix);
+  // Puts that prefix in front of the finished result's choice 0 text (a
+  // reply of only tool calls has none, and gets none); counts its words.
+  void apply_content_prefix(llm_result& r) const;
 
   // Stream only: a content delta of a choice.
   void delta(std::string_view text, int index = 0);
@@ -92,6 +95,7 @@ class turn_reply {
   bool stream_;
   bool include_usage_;
   std::string prefix_;  // still to send before choice 0's first content
+  std::string whole_prefix_;  // for the finished result
   bool finished_ = false;
   bool hold_calls_ = false;
   std::shared_ptr<turn_observer> observer_;

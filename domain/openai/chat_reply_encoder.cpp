@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "domain/openai/reply_encoder.hpp"
@@ -11,20 +12,28 @@ class chat_encoder final : public reply_encoder {
  public:
   explicit chat_encoder(completion_meta meta) : meta_(std::move(meta)) {}
 
-  void set_session(const std::string& id) override { meta_.session_id = id; }
+  void set_session(const std::string& id) override {
+    meta_.session_id = id;
+    frame_.reset();
+  }
 
   std::string whole(const completion_result& r, std::string_view provider) override {
     meta_.provider = std::string(provider);
+    frame_.reset();
     return encode_completion(meta_, r);
   }
 
   std::string delta(std::string_view text, int index) override {
-    return open(index) + sse_content_chunk(meta_, text, index);
+    if (index != 0) return open(index) + sse_content_chunk(meta_, text, index);
+    if (!frame_) frame_ = sse_content_frame(meta_, 0);
+    return open(0) + frame_->with(text);
   }
 
   std::string piece(const stream_piece& p) override {
-    if (meta_.system_fingerprint.empty() && !p.system_fingerprint.empty())
+    if (meta_.system_fingerprint.empty() && !p.system_fingerprint.empty()) {
       meta_.system_fingerprint = std::string(p.system_fingerprint);
+      frame_.reset();
+    }
     return open(p.index) + sse_piece_chunk(meta_, p);
   }
 
@@ -32,6 +41,7 @@ class chat_encoder final : public reply_encoder {
                      bool include_usage) override {
     meta_.provider = std::string(provider);
     if (meta_.system_fingerprint.empty()) meta_.system_fingerprint = r.system_fingerprint;
+    frame_.reset();
     std::string out;
     for (auto& c : r.choices) out += open(c.index);
     out += sse_finish_chunk(meta_, r);
@@ -73,6 +83,7 @@ class chat_encoder final : public reply_encoder {
 
   completion_meta meta_;
   std::vector<int> opened_;
+  std::optional<content_chunk_frame> frame_;  // choice 0's, while meta_ is unchanged
 };
 
 }  // namespace

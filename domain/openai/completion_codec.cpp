@@ -331,6 +331,24 @@ std::string sse_content_chunk(const completion_meta& m, std::string_view text, i
       nullptr, nothing);
 }
 
+content_chunk_frame sse_content_frame(const completion_meta& m, int index) {
+  auto whole = sse_content_chunk(m, "", index);
+  // Quotes inside metadata values are escaped, so this occurs once: the delta.
+  static constexpr std::string_view cut = "\"delta\":{\"content\":\"\"}";
+  auto at = whole.find(cut);
+  auto text_at = at + cut.size() - 3;  // at the empty string's opening quote
+  return {whole.substr(0, text_at), whole.substr(text_at + 2)};
+}
+
+std::string content_chunk_frame::with(std::string_view text) const {
+  json_out s;
+  write_string(s.w, text);
+  std::string out;
+  out.reserve(head.size() + s.buf.GetSize() + tail.size());
+  out.append(head).append(s.buf.GetString(), s.buf.GetSize()).append(tail);
+  return out;
+}
+
 std::string sse_piece_chunk(const completion_meta& m, const stream_piece& p) {
   auto fill = [&](writer& w) {
     if (!p.delta || !p.delta->IsObject()) return;

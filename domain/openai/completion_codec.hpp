@@ -48,6 +48,13 @@ std::string tool_call_delta(std::size_t slot, const tool_call* head, std::string
 // Each returns a complete SSE event: "data: {...}\n\n".
 std::string sse_role_chunk(const completion_meta& m, int index = 0);
 std::string sse_content_chunk(const completion_meta& m, std::string_view text, int index = 0);
+// A content chunk cut around its text: a stream's deltas differ only there,
+// so the rest is encoded once per turn. `with(text)` equals sse_content_chunk.
+struct content_chunk_frame {
+  std::string head, tail;
+  std::string with(std::string_view text) const;
+};
+content_chunk_frame sse_content_frame(const completion_meta& m, int index = 0);
 std::string sse_piece_chunk(const completion_meta& m, const stream_piece& p);
 // The finish reason of every choice.
 std::string sse_finish_chunk(const completion_meta& m, const completion_result& r);

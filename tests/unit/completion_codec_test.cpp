@@ -70,6 +70,17 @@ BOOST_AUTO_TEST_CASE(content_chunk_escapes_text) {
   BOOST_TEST(std::string(d["choices"][0]["delta"]["content"].GetString()) == "say \"hi\"\n\x01");
 }
 
+BOOST_AUTO_TEST_CASE(a_content_frame_gives_the_same_bytes_as_the_whole_chunk) {
+  auto m = meta();
+  m.user_id = "u \"delta\":{\"content\":\"\"}";  // the cut, inside a value
+  m.system_fingerprint = "fp_1";
+  m.node_id = "n1";
+  for (auto* text : {"", "Hello", "say \"hi\"\n\x01", "\xc3\xa9t\xc3\xa9"}) {
+    BOOST_TEST(sse_content_frame(m).with(text) == sse_content_chunk(m, text));
+    BOOST_TEST(sse_content_frame(m, 2).with(text) == sse_content_chunk(m, text, 2));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(finish_chunk_has_empty_delta) {
   auto d = event_json(sse_finish_chunk(meta(), text_result("", "length", {})));
   BOOST_TEST(d["choices"][0]["delta"].ObjectEmpty());

@@ -101,3 +101,21 @@ BOOST_AUTO_TEST_CASE(a_replayed_answer_is_one_request_without_tokens_whole_or_as
     BOOST_TEST(t.obs->ends == 1);
   }
 }
+
+BOOST_AUTO_TEST_CASE(the_content_prefix_leads_a_text_result_and_its_count_but_no_tool_call_reply) {
+  observed t{true};
+  t.reply->set_content_prefix("[a] ");
+  t.reply->delta("Hello");  // the stream sends the prefix first, once
+  auto r = testing::text_result("Hello there");
+  r.tokens.completion_tokens = 2;
+  t.reply->apply_content_prefix(r);
+  BOOST_TEST(r.first().message.content == "[a] Hello there");
+  BOOST_TEST(r.tokens.completion_tokens == 3);
+  auto calls = testing::text_result("");
+  t.reply->apply_content_prefix(calls);
+  BOOST_TEST(calls.first().message.content.empty());
+  observed none{false};
+  auto plain = testing::text_result("Hi");
+  none.reply->apply_content_prefix(plain);
+  BOOST_TEST(plain.first().message.content == "Hi");
+}
